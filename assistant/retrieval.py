@@ -1,0 +1,84 @@
+"""Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) candidates fused by reciprocal rank.
+
+Both retrievers rank chunks; a paragraph takes the best rank of its chunks, so a long paragraph split for the
+embedding model still competes as one paragraph and comes back whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.index import Mirror, ParagraphIndex
+from assistant.models import Context
+
+
+class Bm25:
+    """bm25s over the mirrored chunk texts, English stop words removed, Snowball-stemmed."""
+
+    def __init__(self, mirror: Mirror) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self.stemmer = Stemmer.Stemmer("english")
+        self.keys = mirror.keys
+        self.retriever = bm25s.BM25()
+        if mirror.texts:
+            tokens = bm25s.tokenize(mirror.texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
+            self.retriever.index(tokens, show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk row, score) for chunks sharing at least one term with the query, best first."""
+        if not self.keys:
+            return []
+        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False,
+                                      return_ids=False)
+        if not tokens or not tokens[0]:
+            return []
+        rows, scores = self.retriever.retrieve(tokens, k=min(k, len(self.keys)), show_progress=False)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+
+def best_rank_per_paragraph(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    ranks: dict[tuple[str, int], int] = {}
+    for key in keys:
+        ranks.setdefault(key, len(ranks))
+    return ranks
+
+
+def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k: int, candidates: int,
+             rrf_k: int = 60, use_dense: bool = True, use_bm25: bool = True) -> list[Context]:
+    """The `top_k` best paragraphs for `query`, fused from both retrievers (either can be switched off)."""
+    mirror = index.mirror()
+    if not mirror.keys:
+        return []
+    dense_keys: list[tuple[str, int]] = []
+    dense_sim: dict[tuple[str, int], float] = {}
+    if use_dense:
+        result = index.collection.query(query_embeddings=[query_vector], n_results=min(candidates, len(mirror.keys)),
+                                        include=["metadatas", "distances"])
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
+            key = (meta["doc_id"], int(meta["paragraph"]))
+            dense_keys.append(key)
+            dense_sim[key] = max(dense_sim.get(key, -1.0), 1.0 - float(distance))
+    bm25_keys: list[tuple[str, int]] = []
+    bm25_score: dict[tuple[str, int], float] = {}
+    if use_bm25:
+        bm25: Bm25 = index.derived("bm25", Bm25)
+        for row, score in bm25.search(query, candidates):
+            key = mirror.keys[row]
+            bm25_keys.append(key)
+            bm25_score[key] = max(bm25_score.get(key, 0.0), score)
+    fused: dict[tuple[str, int], float] = {}
+    for ranking in (best_rank_per_paragraph(dense_keys), best_rank_per_paragraph(bm25_keys)):
+        for key, rank in ranking.items():
+            fused[key] = fused.get(key, 0.0) + 1.0 / (rrf_k + rank + 1)
+    best = sorted(fused, key=lambda key: (-fused[key], key))[:top_k]
+    contexts = []
+    for key in best:
+        paragraph = mirror.paragraphs[key]
+        contexts.append(Context(paragraph.doc_id, paragraph.title, paragraph.number, paragraph.text, fused[key],
+                                dense=dense_sim.get(key), bm25=bm25_score.get(key)))
+    return contexts
