@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +90,10 @@ class Assistant:
         answer.notes[:0] = notes
         answer.seconds = time.perf_counter() - started
         return answer
+
+    def stream(self, question: str, history: Sequence[Any] | None = None,
+               top_k: int | None = None) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they are produced, then the final Answer (citations checked)."""
+        answer = self.ask(question, history=history, top_k=top_k)
+        yield answer.text
+        yield answer

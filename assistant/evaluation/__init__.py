@@ -1,0 +1,1 @@
+"""Evaluation: suites of questions with gold answers and evidence, metrics, and reports."""
