@@ -86,19 +86,22 @@ def answerability(candidate: Candidate, weights: dict) -> float:
 
 
 def compose(ranked: list[Candidate], max_sentences: int, keep_within: float) -> tuple[str, list[Citation]]:
-    """Join the best sentences, each followed by its paragraph's marker; one marker per paragraph."""
+    """Join the best sentences, each followed by its paragraph's marker; one marker per paragraph.
+
+    A citation's quote is the verbatim span of its paragraph from the first to the last sentence quoted from it,
+    so every quoted sentence lies inside the quote of the marker it carries."""
     chosen = [c for c in ranked[:max_sentences] if c.score >= ranked[0].score - keep_within]
-    markers: dict[tuple[str, int], int] = {}
-    citations: list[Citation] = []
-    parts: list[str] = []
+    by_paragraph: dict[tuple[str, int], list[Candidate]] = {}
     for candidate in chosen:
-        key = (candidate.context.doc_id, candidate.context.paragraph)
-        if key not in markers:
-            markers[key] = len(markers) + 1
-            ctx = candidate.context
-            citations.append(Citation(markers[key], ctx.doc_id, ctx.title, ctx.paragraph, ctx.text,
-                                      candidate.text, candidate.score))
-        parts.append(f"{candidate.text} [{markers[key]}]")
+        by_paragraph.setdefault((candidate.context.doc_id, candidate.context.paragraph), []).append(candidate)
+    markers = {key: n for n, key in enumerate(by_paragraph, start=1)}
+    citations = []
+    for key, group in by_paragraph.items():
+        ctx = group[0].context
+        start, end = min(c.start for c in group), max(c.end for c in group)
+        citations.append(Citation(markers[key], ctx.doc_id, ctx.title, ctx.paragraph, ctx.text,
+                                  ctx.text[start:end], group[0].score))
+    parts = [f"{c.text} [{markers[(c.context.doc_id, c.context.paragraph)]}]" for c in chosen]
     return " ".join(parts), citations
 
 

@@ -11,12 +11,13 @@ from assistant.readers.base import ReaderError, build_document, join_blocks, nor
 
 def read_docx(path: Path, doc_id: str) -> Document:
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph as WordParagraph
 
     try:
         word = docx.Document(str(path.resolve()))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise ReaderError(f"not a valid .docx file ({type(exc).__name__})") from None
     blocks: list[str] = []
     for item in word.iter_inner_content():

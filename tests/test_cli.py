@@ -1,0 +1,75 @@
+"""The `assistant` command as a user runs it: a real process, a real index folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SEED_DOC
+
+
+def run(args, env_extra, check=True, **kw):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(env_extra)
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=kw.get("cwd", ROOT), timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(ROOT / "seeds")}
+
+
+def test_fresh_checkout_ask_indexes_seeds_and_prints_json(env):
+    proc = run(["ask", "Who ordered the assassination of Qasem Soleimani?", "--json"], env)
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"answer", "refused", "citations", "contexts"}
+    assert data["refused"] is False and "Donald Trump" in data["answer"]
+    citation = data["citations"][0]
+    assert set(citation) >= {"marker", "doc_id", "title", "paragraph", "text", "quote", "score"}
+    assert (citation["doc_id"], citation["paragraph"]) == (SEED_DOC, 8)
+    assert f"[{citation['marker']}]" in data["answer"]
+    assert set(data["contexts"][0]) >= {"doc_id", "paragraph", "text", "score"}
+    docs = json.loads(run(["docs", "--json"], env).stdout)
+    assert [(d["doc_id"], d["paragraphs"]) for d in docs] == [(SEED_DOC, 19)]
+
+
+def test_ingest_docs_remove_round_trip(env, tmp_path):
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nThe meeting moved to Thursday.\n", encoding="utf-8")
+    out = run(["ingest", str(note)], env).stdout
+    assert "1 added" in out
+    assert "nothing changed" in run(["ingest", str(note)], env).stdout
+    assert "note.md" in run(["docs"], env).stdout
+    text = run(["ask", "When is the meeting?"], env).stdout
+    assert "Thursday" in text and "[1] Note ¶2" in text
+    run(["remove", "note.md"], env)
+    assert "note.md" not in run(["docs"], env).stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "   "], "question is empty"),
+    (["ingest", "/definitely/not/here"], "no such file or folder"),
+    (["remove", "nope.txt"], "no indexed document"),
+])
+def test_bad_input_exits_2_with_a_clear_message(env, args, message):
+    proc = run(args, env, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ingest_reports_skipped_files(env, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("Readable text.", encoding="utf-8")
+    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    proc = run(["ingest", str(folder)], env)
+    assert "1 added" in proc.stdout and "1 file(s) skipped" in proc.stdout
+    assert "bad.txt" in proc.stderr

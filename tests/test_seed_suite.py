@@ -1,0 +1,50 @@
+"""The seed-article question suite: every answerable question cites its paragraph, the others are declined."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT, SEED_DOC
+
+SUITE = [json.loads(line) for line in (ROOT / "benchmarks/suites/seed_article.qa.jsonl").read_text().splitlines()]
+ANSWERABLE = [q for q in SUITE if q["answerable"]]
+UNANSWERABLE = [q for q in SUITE if not q["answerable"]]
+
+
+def test_suite_covers_the_article():
+    assert len(ANSWERABLE) >= 20 and len(UNANSWERABLE) >= 5
+    covered = {p for q in ANSWERABLE for p in q["meta"]["paragraphs"]}
+    assert covered == set(range(1, 20))  # every paragraph of the article is asked about
+
+
+@pytest.mark.parametrize("case", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
+def test_answerable_question_cites_the_right_paragraph(seed_assistant, case):
+    answer = seed_assistant.ask(case["question"])
+    assert not answer.refused, answer.text
+    cited = [(c.doc_id, c.paragraph) for c in answer.citations]
+    gold = {(SEED_DOC, p) for p in case["meta"]["paragraphs"]}
+    assert set(cited) & gold, f"citations {cited} miss {gold}"
+    for c in answer.citations:
+        assert c.quote and c.quote in c.text  # a quote is a verbatim span of the paragraph it cites
+        assert f"[{c.marker}]" in answer.text
+    # the answer itself comes from a right paragraph, not just somewhere in the text
+    gold_quotes = " ".join(c.quote for c in answer.citations if (c.doc_id, c.paragraph) in gold).lower()
+    assert any(a.lower() in gold_quotes for a in case["answers"]), answer.text
+
+
+@pytest.mark.parametrize("case", UNANSWERABLE, ids=[q["id"] for q in UNANSWERABLE])
+def test_unanswerable_question_is_declined(seed_assistant, case):
+    answer = seed_assistant.ask(case["question"])
+    assert answer.refused
+    assert answer.citations == []
+    assert answer.text.startswith("The documents do not say")
+
+
+def test_contexts_are_whole_paragraphs_best_first(seed_assistant):
+    answer = seed_assistant.ask("In which province were the airstrikes carried out?")
+    scores = [c.score for c in answer.contexts]
+    assert len(answer.contexts) == seed_assistant.settings.top_k and scores == sorted(scores, reverse=True)
+    assert 2 in [c.paragraph for c in answer.contexts]  # Deir al-Zour
+    assert all(c.text.endswith(".") for c in answer.contexts if c.paragraph not in (4, 15))  # whole paragraphs
