@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from pydantic import ValidationError
+
 from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
 
 BAD_INPUT = 2
@@ -123,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid setting ({problems})", file=sys.stderr)
+        return BAD_INPUT
     except BrokenPipeError:  # `assistant ask --json ... | head`
         sys.stderr.close()
         return 0
