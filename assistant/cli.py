@@ -41,8 +41,9 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-def print_answer(answer) -> None:
-    print(answer.text)
+def print_answer(answer, text: bool = True) -> None:
+    if text:
+        print(answer.text)
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     if answer.citations:
@@ -50,15 +51,30 @@ def print_answer(answer) -> None:
     for c in answer.citations:
         flag = "" if c.verified is not False else "  (not supported by this paragraph)"
         print(f"[{c.marker}] {c.title} ¶{c.paragraph} ({c.doc_id}){flag}\n    “{c.quote}”")
+    if answer.unsupported and not answer.refused:
+        print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
 
 
 def cmd_ask(args) -> int:
+    """Print the answer as it arrives (LLM mode streams), then its checked citations; --json prints one object."""
     assistant = _assistant(args)
-    answer = assistant.ask(args.question)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print_answer(answer)
+        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    shown = ""
+    answer = None
+    for item in assistant.stream(args.question):
+        if isinstance(item, str):
+            sys.stdout.write(item)
+            sys.stdout.flush()
+            shown += item
+        else:
+            answer = item
+    if shown:
+        print()
+    if answer.text.strip() != shown.strip():  # the check changed the text (markers removed, refusal, fallback)
+        print(("\n" if shown else "") + answer.text)
+    print_answer(answer, text=False)
     return 0
 
 

@@ -7,8 +7,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.budget import encoding_for
+from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
+from assistant.answering.citations import CitationChecker
 from assistant.answering.extractive import answer_offline, load_weights
+from assistant.answering.llm import LLMClient, LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.answering.text import Idf
+from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
 from assistant.embeddings import get_embedder
 from assistant.errors import QuestionError
 from assistant.index import ParagraphIndex
@@ -36,6 +41,8 @@ class Assistant:
         self.embedder = get_embedder(settings)
         self.index = ParagraphIndex(settings, self.embedder)
         self._weights = load_weights()
+        self._llm: LLMClient | None = None
+        self._citation_checker: CitationChecker | None = None
 
     # --- the corpus ---------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
@@ -75,25 +82,125 @@ class Assistant:
                         self.settings.rrf_k, **switches)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None) -> Answer:
-        started = time.perf_counter()
-        notes: list[str] = []
-        question = self._clean_question(question, notes)
-        if self.ensure_indexed():
-            notes.append(f"The index was empty: indexed {self.settings.corpus_dir} first.")
-        vector = self.embedder.embed([question])[0]
-        contexts = retrieve(self.index, question, vector, top_k or self.settings.top_k, self.settings.candidates,
-                            self.settings.rrf_k)
-        idf = self.index.derived("idf", lambda mirror: Idf(mirror.texts))
-        decline = render(self.prompts["decline"], question=question)
-        answer = answer_offline(question, vector, contexts, self.embedder, idf, self.settings, decline,
-                                self._weights)
-        answer.notes[:0] = notes
-        answer.seconds = time.perf_counter() - started
-        return answer
+        """Answer a question (a follow-up when `history` is given), citing the paragraphs it rests on."""
+        for item in self._answer(question, history, top_k, streaming=False):
+            if isinstance(item, Answer):
+                return item
+        raise RuntimeError("the answer pipeline ended without an answer")  # pragma: no cover
 
     def stream(self, question: str, history: Sequence[Any] | None = None,
                top_k: int | None = None) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text as they are produced, then the final Answer (citations checked)."""
-        answer = self.ask(question, history=history, top_k=top_k)
-        yield answer.text
+        """Yield pieces of the answer text as they are produced, then the final Answer (citations checked).
+
+        The final Answer's text is authoritative: the check may remove markers that point nowhere, and a
+        refusal replaces the model's words with the decline text. Offline, the whole text comes as one piece.
+        """
+        yield from self._answer(question, history, top_k, streaming=True)
+
+    def chat(self, top_k: int | None = None) -> ChatSession:
+        """A conversation object: `chat.ask(...)` / `chat.stream(...)` keep the history for you."""
+        return ChatSession(self, top_k=top_k)
+
+    # --- the pipeline -------------------------------------------------------------------------------
+    def _llm_client(self) -> LLMClient:
+        if self._llm is None:
+            self._llm = LLMClient(self.settings)  # raises LLMError without a key or base URL
+        return self._llm
+
+    def _checker(self, idf: Idf) -> CitationChecker:
+        if self._citation_checker is None:
+            threshold = self.settings.citation_threshold
+            self._citation_checker = CitationChecker(self.embedder, idf,
+                                                     CITATION_THRESHOLD if threshold is None else threshold)
+        self._citation_checker.idf = idf
+        return self._citation_checker
+
+    def _condense(self, question: str, turns: list, usage: Usage | None, notes: list[str]) -> tuple[str, bool]:
+        """(standalone question, LLM still usable). LLM rewrite in llm mode, the heuristic otherwise."""
+        fallback = condense_heuristic(question, turns)
+        if usage is None:
+            return fallback, False
+        try:
+            client = self._llm_client()
+            messages = [{"role": "user", "content": render(
+                self.prompts["condense"], question=question,
+                history=format_history(turns, self.settings.chat_max_turns))}]
+            reply = client.complete(messages, max_tokens=200)
+        except LLMError as exc:
+            notes.append(f"{exc} Answered offline instead.")
+            return fallback, False
+        usage.add(reply, messages, encoding_for(self.settings.llm_model, self.settings.llm_tokenizer))
+        return clean_condensed(reply.text, fallback), True
+
+    def _answer(self, question: str, history: Sequence[Any] | None, top_k: int | None,
+                streaming: bool) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        notes: list[str] = []
+        question = self._clean_question(question, notes)
+        llm_mode = self.settings.answer_mode == "llm"
+        usage = Usage(self.settings.llm_model) if llm_mode else None
+        turns = normalize_history(history)
+        standalone, llm_ok = question, llm_mode
+        if turns:
+            standalone, llm_ok = self._condense(question, turns, usage, notes)
+        if self.ensure_indexed():
+            notes.append(f"The index was empty: indexed {self.settings.corpus_dir} first.")
+        vector = self.embedder.embed([standalone])[0]
+        contexts = retrieve(self.index, standalone, vector, top_k or self.settings.top_k, self.settings.candidates,
+                            self.settings.rrf_k)
+        idf = self.index.derived("idf", lambda mirror: Idf(mirror.texts))
+        decline = render(self.prompts["decline"], question=standalone)
+        answer: Answer | None = None
+        if llm_ok:
+            try:
+                answer = yield from self._answer_llm(standalone, contexts, idf, decline, usage, streaming)
+            except LLMError as exc:
+                notes.append(f"{exc} Answered offline instead.")
+        if answer is None:
+            answer = answer_offline(standalone, vector, contexts, self.embedder, idf, self.settings, decline,
+                                    self._weights)
+            if usage is not None and usage.calls:
+                answer.usage.update(usage.to_dict(self.settings))
+            if streaming:
+                yield answer.text
+        answer.question = standalone
+        answer.notes[:0] = notes
+        answer.seconds = time.perf_counter() - started
         yield answer
+
+    def _answer_llm(self, question: str, contexts: list[Context], idf: Idf, decline: str, usage: Usage,
+                    streaming: bool):
+        """Generator: yields text pieces, returns the checked Answer. Raises LLMError to fall back offline."""
+        client = self._llm_client()
+        if not contexts:  # nothing to cite: no request, no cost
+            if streaming:
+                yield decline
+            return Answer(decline, [], True, contexts, usage.to_dict(self.settings), question, "llm")
+        encoding = encoding_for(self.settings.llm_model, self.settings.llm_tokenizer)
+        messages, budget = build_messages(self.prompts, question, contexts, self.settings, encoding)
+        usage.extra.update(sources_in_prompt=len(budget.sources), sources_dropped=budget.dropped)
+        reply = Reply()
+        shown = False
+        for piece in generate(client, messages, self.settings.llm_max_answer_tokens, streaming, reply):
+            shown = True
+            yield piece
+        usage.add(reply, messages, encoding)
+        notes: list[str] = []
+        if reply.finish_reason == "length":
+            notes.append(f"The answer was cut at the {self.settings.llm_max_answer_tokens}-token limit "
+                         "(llm_max_answer_tokens).")
+        if is_refusal(reply.text):
+            if streaming and not shown:
+                yield decline
+            return Answer(decline, [], True, budget.sources, usage.to_dict(self.settings), question, "llm", notes)
+        if not reply.text.strip():
+            raise LLMError(f"The LLM server at {client.where} returned an empty answer.")
+        result = self._checker(idf).check(reply.text, budget.sources, question, self.settings.citation_policy)
+        notes.extend(result.notes)
+        if result.unsupported:
+            notes.append("No citation in this answer is supported by the paragraph it cites: treat it as "
+                         "unsupported." if result.citations else "The answer cites no source: treat it as "
+                         "unsupported.")
+        usage.extra.update(citations_checked=result.checked, citations_unsupported=result.failed)
+        return Answer(result.text, result.citations, False, budget.sources, usage.to_dict(self.settings), question,
+                      "llm", notes, unsupported=result.unsupported)

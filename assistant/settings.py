@@ -66,6 +66,30 @@ class Settings(BaseModel):
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx, with backoff.")
     llm_context_window: int = Field(16000, ge=512, description="Model context window in tokens.")
     llm_max_answer_tokens: int = Field(600, ge=16, description="Tokens reserved for the answer.")
+    llm_backoff: float = Field(
+        0.5, ge=0.0, le=30.0, description="Seconds before the first retry; doubles each retry (Retry-After wins)."
+    )
+    llm_tokenizer: str | None = Field(
+        None, description="tiktoken encoding for counting prompt tokens (default: the model's own, else "
+        "cl100k_base, an estimate for non-OpenAI models). Offline: cl100k_base or o200k_base."
+    )
+    llm_input_price: float | None = Field(
+        None, ge=0.0, description="USD per million prompt tokens; default: the built-in price list (else no cost)."
+    )
+    llm_output_price: float | None = Field(
+        None, ge=0.0, description="USD per million completion tokens; default: the built-in price list."
+    )
+    citation_policy: Literal["flag", "drop"] = Field(
+        "flag", description="LLM answers: 'flag' keeps unsupported citations marked verified=False; 'drop' "
+        "removes them from the text and the list."
+    )
+    citation_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Support probability a citation needs to count as verified "
+        "(default: the value fitted by benchmarks/citation_check.py --tune)."
+    )
+    chat_max_turns: int = Field(
+        6, ge=1, le=50, description="Most recent conversation turns used to rewrite a follow-up question."
+    )
 
     # --- UI -------------------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the web UI binds to (GRADIO_SERVER_NAME also works).")
