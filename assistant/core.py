@@ -178,7 +178,8 @@ class Assistant:
             return Answer(decline, [], True, contexts, usage.to_dict(self.settings), question, "llm")
         encoding = encoding_for(self.settings.llm_model, self.settings.llm_tokenizer)
         messages, budget = build_messages(self.prompts, question, contexts, self.settings, encoding)
-        usage.extra.update(sources_in_prompt=len(budget.sources), sources_dropped=budget.dropped)
+        usage.extra.update(sources_in_prompt=len(budget.sources), sources_dropped=budget.dropped,
+                          tokenizer=encoding.name)
         reply = Reply()
         shown = False
         for piece in generate(client, messages, self.settings.llm_max_answer_tokens, streaming, reply):

@@ -78,17 +78,6 @@ def encoding_for(model: str, override: str | None = None):
         return tiktoken.get_encoding(FALLBACK_ENCODING)
 
 
-def is_exact_encoding(model: str) -> bool:
-    """True when tiktoken knows the model (token counts are the server's own, not an estimate)."""
-    import tiktoken
-
-    try:
-        tiktoken.encoding_for_model(model.split("/")[-1])
-        return True
-    except Exception:
-        return False
-
-
 def count_tokens(text: str, encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.answering.budget import (Budget, cost_usd, count_messages, count_tokens, encoding_for,
-                                        fit_sources, is_exact_encoding)
+                                        fit_sources)
 from assistant.answering.citations import MARKER
 from assistant.errors import AssistantError
 from assistant.models import Context
@@ -296,7 +296,7 @@ class Usage:
             "total_tokens": self.prompt_tokens + self.completion_tokens,
             "cost_usd": cost_usd(self.model, self.prompt_tokens, self.completion_tokens,
                                  settings.llm_input_price, settings.llm_output_price),
-            "estimated": self.estimated or not is_exact_encoding(self.model),
+            "estimated": self.estimated,  # True: the server reported no usage; counted here with tiktoken
             "calls": self.calls,
             **self.extra,
         }
