@@ -251,3 +251,24 @@ def test_a_prompts_folder_setting_replaces_the_shipped_prompts(scripted, llm_ass
     llm_assistant(prompts_dir=tmp_path).ask(PROVINCE_Q)
     system = scripted.requests()[0]["body"]["messages"][0]["content"]
     assert system == "Answer like a pirate, citing [n] after every sentence."
+
+
+def test_an_answer_that_cites_nothing_is_unsupported(scripted, llm_assistant):
+    scripted.script({"content": "The airstrikes were carried out in Deir al-Zour."})
+    answer = llm_assistant().ask(PROVINCE_Q)
+    assert answer.citations == [] and answer.unsupported is True and not answer.refused
+    assert any("cites no source" in note for note in answer.notes)
+
+
+def test_an_empty_index_declines_without_calling_the_model(scripted, make_assistant):
+    assistant = make_assistant(answer_mode="llm", openai_base_url=scripted.base_url)
+    answer = assistant.ask(PROVINCE_Q)
+    assert answer.refused is True and answer.citations == []
+    assert scripted.requests() == []
+
+
+def test_the_answer_length_is_capped_and_a_cut_answer_is_noted(scripted, llm_assistant):
+    scripted.script({"content": PROVINCE, "finish_reason": "length"})
+    answer = llm_assistant(llm_max_answer_tokens=64).ask(PROVINCE_Q)
+    assert scripted.requests()[0]["body"]["max_tokens"] == 64
+    assert any("64-token limit" in note for note in answer.notes)

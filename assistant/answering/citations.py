@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -35,7 +36,8 @@ from assistant.answering.text import Idf, coverage, split_sentences, terms
 from assistant.models import Citation, Context
 
 # Fitted by `benchmarks/citation_check.py --tune` on squad2_train (see module docstring).
-WEIGHTS = {"bias": 0.441, "lex": 2.503, "dense": 1.722, "lex_margin": 5.786, "dense_margin": 4.764, "missing": -1.842}
+WEIGHTS = {"bias": 0.441, "lex": 2.503, "dense": 1.722, "lex_margin": 5.786, "dense_margin": 4.764,
+           "missing": -1.842}
 THRESHOLD = 0.715
 SHORT_CLAIM_TERMS = 4  # claims with fewer content terms are scored together with the question
 SEGMENT_MIN_TERMS = 2  # a part of a sentence cut at a mid-sentence marker needs this many terms to stand alone
@@ -164,20 +166,23 @@ class CitationChecker:
         self.weights = weights or WEIGHTS
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     # --- vectors ------------------------------------------------------------------------------------
     def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed(missing)):
-                self._cache[text] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = dict(zip(missing, self.embedder.embed(missing))) if missing else {}
+        with self._lock:  # the web UI may check two answers at once
+            self._cache.update(fresh)
+            rows = [self._cache[t] for t in texts]
+            for t in texts:
+                self._cache.move_to_end(t)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return np.stack(rows)
 
     def _sentences(self, paragraph: str) -> list[tuple[int, int]]:
         return split_sentences(paragraph) or [(0, len(paragraph))]

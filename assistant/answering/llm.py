@@ -34,6 +34,7 @@ from assistant.prompts import render
 log = logging.getLogger("assistant.llm")
 
 DECLINE_MARKER = "NOT_IN_SOURCES"
+_REASONING_MODEL = re.compile(r"^(?:o\d|gpt-5)", re.IGNORECASE)
 MAX_BACKOFF = 30.0
 _REFUSAL = re.compile(
     r"\b(?:(?:the\s+)?(?:provided\s+|given\s+)?(?:sources?|documents?|context|paragraphs?|passages?)\s+"
@@ -171,8 +172,14 @@ class LLMClient:
 
     # --- requests -----------------------------------------------------------------------------------
     def _params(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
-        return {"model": self.model, "messages": messages, "temperature": self.settings.llm_temperature,
-                "max_tokens": max_tokens}
+        """OpenAI's own API wants `max_completion_tokens` (its reasoning models reject `max_tokens` and any
+        temperature but the default); compatible servers know `max_tokens`."""
+        params: dict[str, Any] = {"model": self.model, "messages": messages}
+        reasoning = bool(_REASONING_MODEL.match(self.model.split("/")[-1]))
+        if not reasoning:
+            params["temperature"] = self.settings.llm_temperature
+        params["max_completion_tokens" if not self.settings.openai_base_url else "max_tokens"] = max_tokens
+        return params
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Reply:
         """One chat completion, with retries."""
@@ -203,22 +210,23 @@ class LLMClient:
             try:
                 params = self._params(messages, max_tokens)
                 params.update(stream=True, stream_options={"include_usage": True})
-                for chunk in self._client.chat.completions.create(**params):
-                    usage = getattr(chunk, "usage", None)
-                    if usage is not None:
-                        reply.prompt_tokens = usage.prompt_tokens or 0
-                        reply.completion_tokens = usage.completion_tokens or 0
-                        reply.reported = True
-                    if not chunk.choices:
-                        continue
-                    choice = chunk.choices[0]
-                    if choice.finish_reason:
-                        reply.finish_reason = choice.finish_reason
-                    piece = choice.delta.content if choice.delta is not None else None
-                    if piece:
-                        started = True
-                        reply.text += piece
-                        yield piece
+                with self._client.chat.completions.create(**params) as events:  # closed if the caller stops
+                    for chunk in events:
+                        usage = getattr(chunk, "usage", None)
+                        if usage is not None:
+                            reply.prompt_tokens = usage.prompt_tokens or 0
+                            reply.completion_tokens = usage.completion_tokens or 0
+                            reply.reported = True
+                        if not chunk.choices:
+                            continue
+                        choice = chunk.choices[0]
+                        if choice.finish_reason:
+                            reply.finish_reason = choice.finish_reason
+                        piece = choice.delta.content if choice.delta is not None else None
+                        if piece:
+                            started = True
+                            reply.text += piece
+                            yield piece
                 return
             except LLMError:
                 raise
