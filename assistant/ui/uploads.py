@@ -1,0 +1,129 @@
+"""Files uploaded through the web UI: size check, a safe stored name, ingest one file at a time, a result per file.
+
+Uploads are copied to `<index folder's parent>/uploads/` (for the default index that is `./uploads/`, ignored by
+git) under a name made only of ASCII letters, digits, `._-`. The stored name becomes the document id, so
+uploading a file with the same name again replaces that document. A file that cannot be indexed is deleted
+again and its reason is reported; nothing here raises for one bad file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.readers import SUPPORTED
+
+log = logging.getLogger(__name__)
+MAX_STEM = 80
+
+
+def uploads_dir(settings) -> Path:
+    return Path(settings.index_dir).expanduser().resolve().parent / "uploads"
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave the uploads folder or confuse a shell: `../a b?.PDF` -> `a_b.pdf`."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_stem).strip("._-")[:MAX_STEM]
+    if not clean:  # e.g. a name written only in a non-Latin script: keep names apart with a hash
+        clean = "upload-" + hashlib.sha1(base.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    suffix = re.sub(r"[^A-Za-z0-9]", "", suffix).lower()[:10]
+    return f"{clean}.{suffix}" if suffix else clean
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
+def ingest_uploads(assistant, paths: Sequence[str], progress: Callable[[int, int, str], None] | None = None
+                   ) -> list[dict]:
+    """Store and index each uploaded file; return [{'name', 'ok', 'message'}] in upload order."""
+    folder = uploads_dir(assistant.settings)
+    limit = int(assistant.settings.max_upload_mb * 1_048_576)
+    results: list[dict] = []
+    for number, path in enumerate(paths):
+        original = Path(path).name
+        if progress:
+            progress(number, len(paths), original)
+        try:
+            results.append(_ingest_one(assistant, Path(path), original, folder, limit))
+        except AssistantError as exc:  # e.g. the index is being written by another process
+            results.append({"name": original, "ok": False, "message": str(exc)})
+        except Exception as exc:  # one bad file never breaks the page or the other files
+            log.exception("upload of %s failed", original)
+            results.append({"name": original, "ok": False, "message": f"could not be indexed ({type(exc).__name__}: "
+                                                                        f"{exc})"})
+    if progress:
+        progress(len(paths), len(paths), "")
+    return results
+
+
+def _ingest_one(assistant, path: Path, original: str, folder: Path, limit: int) -> dict:
+    name = safe_name(original)
+    result = {"name": original, "ok": False, "message": ""}
+    if Path(name).suffix.lower() not in SUPPORTED:
+        result["message"] = (f"not a supported file type (supported: {' '.join(SUPPORTED)})")
+        return result
+    size = path.stat().st_size
+    if size > limit:
+        result["message"] = f"too large ({_mb(size)}; the limit is {_mb(limit)})"
+        return result
+    if size == 0:
+        result["message"] = "the file is empty"
+        return result
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    staged = folder / f".{name}.partial"
+    shutil.copyfile(path, staged)
+    previous = target.read_bytes() if target.exists() else None
+    staged.replace(target)
+    try:
+        report = assistant.ingest([target])
+    except BaseException:
+        _restore(target, previous)
+        raise
+    stored = f" (stored as {name})" if name != original else ""
+    if report.added or report.updated:
+        doc_id = (report.added or report.updated)[0]
+        paragraphs = next((d.paragraphs for d in assistant.documents() if d.doc_id == doc_id), report.paragraphs)
+        verb = "indexed" if report.added else "replaced the earlier version"
+        result.update(ok=True, message=f"{verb}: {paragraphs} paragraph{'s' if paragraphs != 1 else ''}{stored}")
+    elif report.unchanged:
+        result.update(ok=True, message=f"already indexed, unchanged{stored}")
+    elif report.duplicates:
+        _restore(target, previous)
+        result["message"] = f"same text as the indexed document '{report.duplicates[0]['same_as']}', not added again"
+    else:
+        _restore(target, previous)
+        reason = report.skipped[0]["reason"] if report.skipped else "nothing could be read from it"
+        result["message"] = f"not indexed: {reason}"
+    return result
+
+
+def _restore(target: Path, previous: bytes | None) -> None:
+    """Put back the file an upload replaced (or remove the new one), so the folder matches the index."""
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        target.write_bytes(previous)
+
+
+def forget_upload(settings, source: str) -> None:
+    """Delete the stored copy of a removed document if it is one of ours."""
+    folder = uploads_dir(settings)
+    try:
+        path = Path(source).resolve()
+    except (OSError, ValueError):
+        return
+    if folder in path.parents:
+        path.unlink(missing_ok=True)

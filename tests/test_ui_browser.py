@@ -1,0 +1,280 @@
+"""The web UI in headless Chromium (Debian's chromium + playwright), against a real `python app.py` process.
+
+Screenshots go to tests/screenshots/ (git-ignored). With CI=true a missing browser fails the run; elsewhere these
+tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import ROOT, SEED_DOC, SEEDS
+from test_ui_server import start_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "tests" / "screenshots"
+WAIT_MS = 180_000  # hang guard for one step on a busy 2-core machine, not a speed requirement
+PROVINCE = "In which province were the airstrikes carried out?"
+STATION = ("Marigold Station\n\n"
+           "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
+           "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"
+           "Today twelve scientists live there during the summer months.\n")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests need {reason} on CI (.ci/run installs Debian's chromium)")
+    pytest.skip(f"browser test skipped: {reason} (install with `apt-get install chromium`)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    running = start_app(tmp_path_factory.mktemp("ui-browser"), ASSISTANT_MAX_UPLOAD_MB="1")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def open_page(browser, app):
+    """A new browser session on the app; records every request that leaves the server."""
+    contexts, outside = [], []
+
+    def open_one(url: str | None = None):
+        context = browser.new_context(viewport={"width": 1400, "height": 950})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in (
+            "127.0.0.1", "localhost", None) else None)
+        page.goto(url or app.url, wait_until="load")
+        page.wait_for_selector("#chat-input textarea")
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    assert outside == [], f"the page fetched from outside the server: {outside}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def ask(page, question: str, turn: int) -> None:
+    page.fill("#chat-input textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'#sources-box .src-question[data-turn="{turn}"]')
+
+
+def seed_paragraph(number: int) -> str:
+    return re.split(r"\n\s*\n", (SEEDS / SEED_DOC).read_text(encoding="utf-8").strip())[number - 1].strip()
+
+
+def test_question_about_the_seed_article_shows_the_cited_paragraph_with_its_quote_highlighted(open_page):
+    page = open_page()
+    shot(page, "00-empty.png")
+    ask(page, PROVINCE, 0)
+    answer = page.locator("#chatbot .answer").last
+    assert "Deir al-Zour" in answer.inner_text()
+    card = page.locator(f'#sources-box .src-latest .src-card[data-doc="{SEED_DOC}"][data-paragraph="2"]')
+    assert card.count() == 1
+    assert "¶2" in card.locator(".src-head").inner_text()
+    assert card.locator(".src-para").inner_text().strip() == seed_paragraph(2)
+    highlighted = card.locator(".src-para mark").inner_text()
+    assert "Deir al-Zour" in highlighted and highlighted in seed_paragraph(2)
+    marker = answer.locator("a.cite").first
+    marker.click()  # a marker leads to its source card
+    page.wait_for_selector(f"#{card.get_attribute('id')}.is-target")
+    shot(page, "01-answer-with-sources.png")
+
+
+def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
+    page = open_page()
+    ask(page, PROVINCE, 0)
+    ask(page, "Who is the director of communications for US Central Command?", 1)
+    ask(page, "What is the capital of France?", 2)
+    assert page.locator("#sources-box .src-latest .declined-box").is_visible()
+    assert "do not say" in page.locator("#chatbot .declined").last.inner_text()
+    earlier = page.locator("#sources-box details.src-earlier")
+    assert earlier.count() == 2
+    page.locator("#chatbot a.cite").first.click()  # the first answer's marker opens its folded sources
+    page.wait_for_selector('#sources-box details.src-earlier[data-turn="0"][open] .src-card.is-target')
+    shot(page, "02-follow-up-and-declined.png")
+
+
+def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):
+    good = tmp_path / "marigold notes.txt"
+    good.write_text(STATION, encoding="utf-8")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nthis is not a real PDF file\n")
+    page = open_page()
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_selector(f'#documents-table tr[data-doc="{SEED_DOC}"]')
+    page.set_input_files("#upload input[type=file]", [str(good), str(broken)])
+    page.wait_for_selector('#upload-results li[data-file="broken.pdf"]')
+    ok = page.locator('#upload-results li[data-file="marigold notes.txt"]')
+    assert "ok" in ok.get_attribute("class") and "indexed: 4 paragraphs" in ok.inner_text()
+    bad = page.locator('#upload-results li[data-file="broken.pdf"]')
+    assert "bad" in bad.get_attribute("class") and "PDF" in bad.inner_text()
+    row = page.locator('#documents-table tr[data-doc="marigold_notes.txt"]')
+    row.wait_for()
+    assert row.locator("td.num").inner_text() == "4"
+    assert (app.folder / "uploads" / "marigold_notes.txt").read_text(encoding="utf-8") == STATION
+    assert not (app.folder / "uploads" / "broken.pdf").exists()
+    shot(page, "03-documents-after-upload.png")
+
+    too_big = tmp_path / "too big.txt"
+    too_big.write_text("word " * 300_000)  # 1.5 MB; the limit is 1 MB
+    page.set_input_files("#upload input[type=file]", [str(too_big)])
+    page.get_by_text(re.compile("exceed", re.I)).first.wait_for()
+    assert not (app.folder / "uploads" / "too_big.txt").exists()
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Who founded Marigold Station?", 0)
+    card = page.locator('#sources-box .src-latest .src-card[data-doc="marigold_notes.txt"][data-paragraph="3"]')
+    assert "Hanna Voss" in card.locator("mark").inner_text()
+    assert "Hanna Voss" in page.locator("#chatbot .answer").last.inner_text()
+    assert "marigold_notes" in card.locator(".src-title").inner_text()
+    shot(page, "04-answer-from-upload.png")
+
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile("marigold_notes")).click()
+    page.click("#remove-button")
+    page.wait_for_selector("#remove-result :text('Removed')")
+    assert page.locator('#documents-table tr[data-doc="marigold_notes.txt"]').count() == 0
+    assert not (app.folder / "uploads" / "marigold_notes.txt").exists()
+
+
+def test_two_sessions_at_once_keep_their_own_conversations(open_page):
+    pages = {"alice": open_page(), "bob": open_page()}
+    questions = {"alice": ["Where were the airstrikes?", "and who ordered them?"],
+                 "bob": ["Who is the director of communications for US Central Command?", "and what did he say?"]}
+    for turn in (0, 1):
+        for name, page in pages.items():  # both questions are in flight before either answer is awaited
+            page.fill("#chat-input textarea", questions[name][turn])
+            page.keyboard.press("Enter")
+        for page in pages.values():
+            page.wait_for_selector(f'#sources-box .src-question[data-turn="{turn}"]')
+    for name, page in pages.items():
+        other = "bob" if name == "alice" else "alice"
+        asked = page.locator('#chatbot [data-testid="user"]').all_inner_texts()
+        assert [t.strip() for t in asked] == questions[name]
+        assert not any(q in page.locator("#chatbot").inner_text() for q in questions[other])
+        # the follow-up was read against this session's own first question
+        searched = page.locator('#sources-box .src-question[data-turn="1"] .src-meta').inner_text()
+        assert f"follow-up to: {questions[name][0]}" in searched
+    assert "Deir al-Zour" in pages["alice"].locator("#chatbot .answer").first.inner_text()
+    assert "Buccino" in pages["bob"].locator("#chatbot .answer").first.inner_text()
+    shot(pages["alice"], "05-session-alice.png")
+    shot(pages["bob"], "06-session-bob.png")
+
+
+def test_settings_show_the_backend(open_page):
+    page = open_page()
+    page.get_by_role("tab", name="Settings").click()
+    info = page.locator("#backend-info")
+    info.wait_for()
+    assert "offline extractive" in info.inner_text() and "MiniLM" in info.inner_text()
+    assert page.locator("#mode").get_by_text("Offline").is_visible()
+    shot(page, "07-settings.png")
+
+
+# --- llm mode, against the scripted OpenAI-compatible server of the LLM tests --------------------------------
+RECORD_STREAM = """() => {
+  window.__seen = [];
+  const chat = document.querySelector('#chatbot');
+  new MutationObserver(() => {
+    const bots = chat.querySelectorAll('[data-testid="bot"]');
+    if (bots.length) window.__seen.push(bots[bots.length - 1].innerText);
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+@pytest.fixture(scope="module")
+def scripted_llm():
+    sys.path.insert(0, str(ROOT / "tests"))
+    from openai_server import ScriptedServer
+
+    server = ScriptedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def llm_app(tmp_path_factory, seeded_index, scripted_llm):
+    folder = tmp_path_factory.mktemp("ui-llm")
+    shutil.copytree(seeded_index, folder / "index")
+    running = start_app(folder, ASSISTANT_ANSWER_MODE="llm", OPENAI_BASE_URL=scripted_llm.base_url,
+                        OPENAI_API_KEY="sk-test-ui-0123456789", ASSISTANT_LLM_TIMEOUT="60")
+    yield running
+    running.stop()
+
+
+def cite(paragraph: int) -> str:
+    """The scripted server turns this into the marker its prompt gave that paragraph of the seed article."""
+    return "{{cite:%s|%d}}" % (SEED_DOC.rsplit(".", 1)[0], paragraph)
+
+
+def test_llm_mode_streams_the_answer_and_marks_unverified_citations(open_page, llm_app, scripted_llm):
+    scripted_llm.reset()
+    right = f"The airstrikes were carried out in the eastern province of Deir al-Zour {cite(2)}."
+    wrong = f"Col. Joe Buccino said the strikes were necessary to protect and defend US personnel {cite(1)}."
+    scripted_llm.script({"content": f"{right} {wrong}", "chunk_delay": 0.1})
+    page = open_page(llm_app.url)
+    page.evaluate(RECORD_STREAM)
+    ask(page, PROVINCE, 0)
+    partial = {t for t in page.evaluate("window.__seen") if t.strip() and "Searching" not in t and "Sources:" not in t}
+    assert len(partial) >= 2, "the answer appears piece by piece while the model writes it"
+    latest = page.locator("#sources-box .src-latest")
+    assert latest.locator('.src-card.unverified[data-paragraph="1"]').count() == 1
+    assert "not verified" in latest.locator('.src-card[data-paragraph="1"] .badge').inner_text()
+    assert latest.locator('.src-card[data-paragraph="2"]:not(.unverified) mark').inner_text().count("Deir al-Zour")
+    answer = page.locator("#chatbot .answer").last
+    assert answer.locator("a.cite.unverified").count() == 1 and answer.locator("a.cite").count() == 2
+    assert "LLM answer" in page.locator('#sources-box .src-question[data-turn="0"] .src-meta').inner_text()
+    shot(page, "08-llm-unverified-citation.png")
+
+    # a follow-up: the model is given this session's conversation to rewrite it
+    scripted_llm.script({"content": "Who directed the airstrikes in Deir al-Zour?"},
+                        {"content": f"They were carried out under the direction of President Bidens {cite(2)}."})
+    ask(page, "and who ordered them?", 1)
+    condense = scripted_llm.requests()[-2]["body"]["messages"][-1]["content"]
+    assert PROVINCE in condense and "and who ordered them?" in condense
+
+    # the Settings tab shows the backend, and offline mode answers without the model
+    page.get_by_role("tab", name="Settings").click()
+    assert scripted_llm.base_url in page.locator("#backend-info").inner_text()
+    page.get_by_label("Offline (extractive, no key)").check()
+    page.locator("#backend-info", has_text="offline extractive").wait_for()
+    calls = len(scripted_llm.requests())
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Who is the director of communications for US Central Command?", 2)
+    assert "offline answer" in page.locator('#sources-box .src-question[data-turn="2"] .src-meta').inner_text()
+    assert len(scripted_llm.requests()) == calls
