@@ -199,9 +199,13 @@ class Assistant:
         result = self._checker(idf).check(reply.text, budget.sources, question, self.settings.citation_policy)
         notes.extend(result.notes)
         if result.unsupported:
-            notes.append("No citation in this answer is supported by the paragraph it cites: treat it as "
-                         "unsupported." if result.citations else "The answer cites no source: treat it as "
-                         "unsupported.")
+            if result.citations:
+                why = "No citation in this answer is supported by the paragraph it cites"
+            elif result.out_of_range:
+                why = "None of the answer's markers points to a source"
+            else:
+                why = "The answer cites no source"
+            notes.append(f"{why}: treat it as unsupported.")
         usage.extra.update(citations_checked=result.checked, citations_unsupported=result.failed)
         return Answer(result.text, result.citations, False, budget.sources, usage.to_dict(self.settings), question,
                       "llm", notes, unsupported=result.unsupported)

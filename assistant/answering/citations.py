@@ -35,10 +35,11 @@ import numpy as np
 from assistant.answering.text import Idf, coverage, split_sentences, terms
 from assistant.models import Citation, Context
 
-# Fitted by `benchmarks/citation_check.py --tune` on squad2_train (see module docstring).
-WEIGHTS = {"bias": 0.441, "lex": 2.503, "dense": 1.722, "lex_margin": 5.786, "dense_margin": 4.764,
-           "missing": -1.842}
-THRESHOLD = 0.715
+# Fitted by `benchmarks/citation_check.py --tune` on squad2_train: 16,245 claim/paragraph pairs from 1,151
+# questions; there it catches 98.7 % of wrong citations and flags 1.3 % of correct ones.
+WEIGHTS = {"bias": 0.336, "lex": 2.726, "dense": 1.905, "lex_margin": 5.83, "dense_margin": 4.262,
+           "missing": -1.939}
+THRESHOLD = 0.71
 SHORT_CLAIM_TERMS = 4  # claims with fewer content terms are scored together with the question
 SEGMENT_MIN_TERMS = 2  # a part of a sentence cut at a mid-sentence marker needs this many terms to stand alone
 JOINT_SHARE = 0.15  # in a jointly supported sentence, the least share of its term weight a source must cover
