@@ -225,3 +225,11 @@ def test_the_python_api(seed_index, tmp_path):
     assert (tmp_path / "out" / "report.html").is_file()
     with pytest.raises(ValueError, match="unknown metric"):
         evaluate(SEED_SUITE, index_dir=seed_index, minimum={"accuracy": 0.5})
+
+
+def test_json_output_and_corpus_override(seed_index, tmp_path, capsys):
+    code = main(["eval", str(SEED_SUITE), "--corpus", str(ROOT / "seeds"), "--index-dir", str(seed_index),
+                 "--limit", "1", "--json", "--out", str(tmp_path / "out")])
+    data = json.loads(capsys.readouterr().out)  # stdout is exactly report.json
+    assert code == 0 and data["suite"]["corpus"] == str((ROOT / "seeds").resolve())
+    assert data == json.loads((tmp_path / "out" / "report.json").read_text())

@@ -1,7 +1,7 @@
 """Evaluation: suites of questions with gold answers and evidence, metrics, and reports.
 
     from assistant.evaluation import evaluate
-    report = evaluate("benchmarks/suites/squad2_subset.qa.jsonl", out="eval-reports/squad", minimum={"hit@5": 0.8})
+    report = evaluate("benchmarks/suites/squad2_subset.qa.jsonl", out="reports/eval/squad", minimum={"hit@5": 0.8})
     report.metrics["answer_match"], report.passed
 
 The CLI equivalent is `assistant eval SUITE` (assistant/evaluation/cli.py).

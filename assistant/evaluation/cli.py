@@ -28,13 +28,15 @@ exit codes: 0 ok, 1 operational error, 2 bad input, 3 a threshold not met"""
 
 def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("eval", help="evaluate answers, citations and declines on a suite of questions",
-                              description=__doc__.split("\n")[0], epilog=EPILOG,
+                              description="Ask every question of a suite, score answers, citations and declines "
+                                          "against the gold ones, write report.json/.md/.html and apply thresholds.",
+                              epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suite", help="suite file: .jsonl (datasets' qa format), .csv or .yaml")
     p.add_argument("--corpus", help="documents to answer from (default: the corpus the suite names)")
     p.add_argument("--mode", choices=["offline", "llm"], help="answer mode (default: your configured one)")
     p.add_argument("--out", help="folder for report.json, report.md and report.html "
-                                 "(default: eval-reports/<suite name>)")
+                                 "(default: reports/eval/<suite name>)")
     p.add_argument("--min", dest="minimum", nargs="+", action="extend", default=[], metavar="METRIC=VALUE",
                    help="fail (exit 3) when a metric is below VALUE, e.g. --min hit@5=0.8 answer_match=0.6")
     p.add_argument("--max", dest="maximum", nargs="+", action="extend", default=[], metavar="METRIC=VALUE",
@@ -100,7 +102,7 @@ def cmd_eval(args) -> int:
     if args.judge:
         _confirm_judge(report, settings, args.yes)
     apply_gate(report, args.minimum, args.maximum, previous)
-    out = Path(args.out) if args.out else Path("eval-reports") / suite.name
+    out = Path(args.out) if args.out else Path("reports") / "eval" / suite.name
     paths = report.write(out)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))

@@ -59,7 +59,7 @@ class EvalReport:
     @property
     def fingerprint(self) -> str:
         stable = {
-            "suite": {k: v for k, v in self.suite.items() if k != "path"},
+            "suite": {k: v for k, v in self.suite.items() if k not in ("path", "corpus")},  # same on any clone
             "metrics": {k: v for k, v in self.metrics.items() if k not in LOWER_IS_BETTER and k not in JUDGED},
             "questions": [{k: v for k, v in q.items() if k not in VOLATILE} for q in self.questions],
         }
@@ -140,17 +140,18 @@ def usage_line(report: EvalReport) -> str | None:
 def render_console(report: EvalReport) -> str:
     """The summary table printed at the end of `assistant eval`."""
     compare = (report.comparison or {}).get("metrics", {})
-    rows = [("metric", "value", "n", "change" if compare else "", "")]
+    rows = [["metric", "value", "n", *(["change"] if compare else []), "meaning"]]
     for name in metric_names(report):
-        rows.append((name, fmt(name, report.metrics.get(name)), str(report.counts.get(name, "")),
-                     fmt_change(name, compare.get(name)), LABELS.get(name, "")))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        change = [fmt_change(name, compare.get(name))] if compare else []
+        rows.append([name, fmt(name, report.metrics.get(name)), str(report.counts.get(name, "")), *change,
+                     LABELS.get(name, "")])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [suite_line(report), ""]
     for i, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[j]) if j != 1 else cell.rjust(widths[j])
+        lines.append("  ".join(cell.rjust(widths[j]) if j in (1, 2) else cell.ljust(widths[j])
                                for j, cell in enumerate(row)).rstrip())
         if i == 0:
-            lines.append("  ".join("-" * w for w in widths if w))
+            lines.append("  ".join("-" * w for w in widths))
     lines += ["", f"questions: {outcome_line(report)}; took {report.timing.get('seconds', 0):.1f} s"]
     if usage_line(report):
         lines.append(usage_line(report))
