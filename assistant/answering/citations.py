@@ -281,8 +281,9 @@ class CitationChecker:
                             bad_occurrences.add((id(m), n))
         if result.out_of_range:
             listed = ", ".join(f"[{n}]" for n in sorted(result.out_of_range))
-            result.notes.append(f"The model cited {listed}, which point to no source in the prompt; "
-                                "those markers were removed.")
+            one = len(result.out_of_range) == 1
+            result.notes.append(f"The model cited {listed}, which {'points' if one else 'point'} to no source in "
+                                f"the prompt; {'that marker was' if one else 'those markers were'} removed.")
         # Rewrite the markers: drop numbers that point nowhere (and, under 'drop', unsupported ones).
         edits: list[tuple[int, int, str]] = []
         for claim in claims:
