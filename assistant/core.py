@@ -58,8 +58,10 @@ class Assistant:
         self.index.remove(doc_id)
 
     def ensure_indexed(self, progress: bool = False) -> IngestReport | None:
-        """Index the configured corpus folder when the index is empty (a fresh checkout)."""
-        if self.index.count() == 0 and Path(self.settings.corpus_dir).exists():
+        """Index the configured corpus folder on a fresh checkout: an index never written to.
+
+        An index the user emptied on purpose (every document removed) stays empty."""
+        if self.index.count() == 0 and self.index.revision() == 0 and Path(self.settings.corpus_dir).exists():
             return self.ingest([self.settings.corpus_dir], progress=progress)
         return None
 
@@ -81,21 +83,24 @@ class Assistant:
         return retrieve(self.index, question, vector, top_k or self.settings.top_k, self.settings.candidates,
                         self.settings.rrf_k, **switches)
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None) -> Answer:
-        """Answer a question (a follow-up when `history` is given), citing the paragraphs it rests on."""
-        for item in self._answer(question, history, top_k, streaming=False):
+    def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
+            mode: str | None = None) -> Answer:
+        """Answer a question (a follow-up when `history` is given), citing the paragraphs it rests on.
+
+        `mode` ('offline' or 'llm') overrides settings.answer_mode for this question only."""
+        for item in self._answer(question, history, top_k, streaming=False, mode=mode):
             if isinstance(item, Answer):
                 return item
         raise RuntimeError("the answer pipeline ended without an answer")  # pragma: no cover
 
-    def stream(self, question: str, history: Sequence[Any] | None = None,
-               top_k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
+               mode: str | None = None) -> Iterator[str | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (citations checked).
 
         The final Answer's text is authoritative: the check may remove markers that point nowhere, and a
         refusal replaces the model's words with the decline text. Offline, the whole text comes as one piece.
         """
-        yield from self._answer(question, history, top_k, streaming=True)
+        yield from self._answer(question, history, top_k, streaming=True, mode=mode)
 
     def chat(self, top_k: int | None = None) -> ChatSession:
         """A conversation object: `chat.ask(...)` / `chat.stream(...)` keep the history for you."""
@@ -133,11 +138,14 @@ class Assistant:
         return clean_condensed(reply.text, fallback), True
 
     def _answer(self, question: str, history: Sequence[Any] | None, top_k: int | None,
-                streaming: bool) -> Iterator[str | Answer]:
+                streaming: bool, mode: str | None = None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         notes: list[str] = []
         question = self._clean_question(question, notes)
-        llm_mode = self.settings.answer_mode == "llm"
+        mode = mode or self.settings.answer_mode
+        if mode not in ("offline", "llm"):
+            raise QuestionError(f"unknown answer mode {mode!r}: use 'offline' or 'llm'")
+        llm_mode = mode == "llm"
         usage = Usage(self.settings.llm_model) if llm_mode else None
         turns = normalize_history(history)
         standalone, llm_ok = question, llm_mode

@@ -179,3 +179,11 @@ def test_seed_corpus_is_indexed_on_first_question(make_assistant):
     answer = a.ask("Where did Pannett report from?")
     assert any("indexed" in n for n in answer.notes)
     assert [(d.doc_id, d.paragraphs) for d in a.documents()] == [(SEED_DOC, 19)]
+
+
+def test_an_index_emptied_on_purpose_stays_empty(make_assistant):
+    a = make_assistant(corpus_dir=SEEDS)
+    a.ingest([SEEDS])
+    a.remove(SEED_DOC)
+    answer = a.ask("Where did Pannett report from?")
+    assert answer.refused and a.documents() == []  # seeds/ was not silently re-indexed

@@ -60,10 +60,7 @@ def launch_options(settings: Settings) -> dict:
 def _warm_up(app_assistant) -> None:
     """Load the index mirror, BM25 and the model once, so the first person to ask does not wait for it."""
     try:
-        if app_assistant.settings.answer_mode == "offline":
-            app_assistant.ask("What are these documents about?")
-        else:
-            app_assistant.retrieve("What are these documents about?")
+        app_assistant.ask("What are these documents about?", mode="offline")  # no LLM call, no cost
     except Exception:  # a warm-up failure is not an error: the first question will say what is wrong
         pass
 

@@ -8,7 +8,6 @@ index (upload, remove) run one at a time.
 from __future__ import annotations
 
 import logging
-import threading
 
 import gradio as gr
 
@@ -41,27 +40,8 @@ def backend_description(settings, mode: str) -> str:
             f"**Index:** `{index}`")
 
 
-class Variants:
-    """One Assistant per answer mode, all sharing the base assistant's embedder and index."""
-
-    def __init__(self, base) -> None:
-        self.base = base
-        self._by_mode = {base.settings.answer_mode: base}
-        self._lock = threading.Lock()
-
-    def get(self, mode: str | None):
-        mode = mode or self.base.settings.answer_mode
-        with self._lock:
-            if mode not in self._by_mode:
-                variant = type(self.base)(settings=self.base.settings.model_copy(update={"answer_mode": mode}))
-                variant.embedder, variant.index = self.base.embedder, self.base.index
-                self._by_mode[mode] = variant
-            return self._by_mode[mode]
-
-
 def build_ui(assistant) -> gr.Blocks:
     settings = assistant.settings
-    variants = Variants(assistant)
     upload_folder = str(uploads_dir(settings))
     mode_choices = [("Offline (extractive, no key)", "offline")]
     if llm_configured(settings):
@@ -81,7 +61,7 @@ def build_ui(assistant) -> gr.Blocks:
         yield "", waiting, turns, render.sources_panel(turns, pending=question)
         text, answer, error = "", None, None
         try:
-            stream = variants.get(mode).stream(question, history=render.history(turns), top_k=int(top_k))
+            stream = assistant.stream(question, history=render.history(turns), top_k=int(top_k), mode=mode)
             for piece in stream:
                 if isinstance(piece, Answer):
                     answer = piece
