@@ -164,6 +164,7 @@ def test_compare_shows_each_change_and_the_questions_that_flipped(seed_report, s
     previous = seed_report.to_dict()
     previous["metrics"]["hit@1"] -= 0.1
     previous["metrics"]["latency_p50_ms"] = seed_report.metrics["latency_p50_ms"] / 2
+    previous["metrics"]["latency_p95_ms"] = seed_report.metrics["latency_p95_ms"] * 1.05
     passing = next(q for q in previous["questions"] if q["status"] == "pass")
     failing = next((q for q in previous["questions"] if q["status"] != "pass"), None)
     passing["status"] = "fail"
@@ -175,6 +176,7 @@ def test_compare_shows_each_change_and_the_questions_that_flipped(seed_report, s
     c = report.comparison
     assert c["metrics"]["hit@1"]["change"] == pytest.approx(0.1) and c["metrics"]["hit@1"]["verdict"] == "better"
     assert c["metrics"]["latency_p50_ms"]["verdict"] == "worse"  # doubled: lower is better
+    assert c["metrics"]["latency_p95_ms"]["verdict"] == "same"  # 5 % faster is timing noise, not a change
     assert c["metrics"]["answer_match"]["verdict"] == "same" and c["metrics"]["answer_match"]["change"] == 0
     assert c["newly_passing"] == [passing["id"]]
     assert c["newly_failing"] == ([failing["id"]] if failing else [])

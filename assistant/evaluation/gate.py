@@ -17,6 +17,7 @@ from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
 JUDGED = ("judged_correctness", "judged_faithfulness")
 GATED = (*METRICS, *JUDGED)
 EPSILON = 1e-9  # float noise in a mean is not a change
+LATENCY_NOISE = 0.10  # timings move by a few per cent between identical runs: within this share they are "same"
 
 
 class ThresholdError(ValueError):
@@ -99,7 +100,8 @@ def compare(metrics: Mapping[str, float | None], rows: Sequence[Mapping[str, Any
         change = now - before if isinstance(now, (int, float)) and isinstance(before, (int, float)) else None
         if change is None:
             verdict = "n/a"
-        elif abs(change) <= EPSILON * max(1.0, abs(before)):
+        elif abs(change) <= EPSILON * max(1.0, abs(before)) or (
+                name in LOWER_IS_BETTER and abs(change) <= LATENCY_NOISE * abs(before)):
             verdict = "same"
         else:
             verdict = "better" if (change < 0) == (name in LOWER_IS_BETTER) else "worse"

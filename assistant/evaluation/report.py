@@ -110,8 +110,9 @@ def fmt_change(name: str, change: dict[str, Any] | None) -> str:
     if not change or change.get("change") is None:
         return ""
     delta = change["change"]
-    text = f"{delta:+,.0f} ms" if name.endswith("_ms") else f"{delta:+.3f}"
-    return f"{text} ({change['verdict']})" if change["verdict"] != "same" else "same"
+    if name.endswith("_ms"):  # timings: show the change even when it is within noise
+        return f"{delta:+,.0f} ms" + (f" ({change['verdict']})" if change["verdict"] != "same" else "")
+    return f"{delta:+.3f} ({change['verdict']})" if change["verdict"] != "same" else "same"
 
 
 def metric_names(report: EvalReport) -> list[str]:
