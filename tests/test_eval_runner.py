@@ -13,6 +13,7 @@ import pytest
 from assistant.cli import main
 from assistant.evaluation import EvalReport, apply_gate, evaluate, run_suite
 from assistant.evaluation.metrics import METRICS, summarize
+from assistant.evaluation.report import VOLATILE
 from assistant.evaluation.runner import eval_index_dir, make_assistant
 from assistant.settings import Settings
 
@@ -69,8 +70,8 @@ def test_a_rerun_is_identical_apart_from_latency(seed_report, tmp_path):
     assert again.fingerprint == seed_report.fingerprint
     assert {k: v for k, v in again.metrics.items() if "latency" not in k} == \
            {k: v for k, v in seed_report.metrics.items() if "latency" not in k}
-    strip = [{k: v for k, v in q.items() if k not in ("latency_ms", "usage")} for q in seed_report.questions]
-    assert [{k: v for k, v in q.items() if k not in ("latency_ms", "usage")} for q in again.questions] == strip
+    strip = [{k: v for k, v in q.items() if k not in VOLATILE} for q in seed_report.questions]
+    assert [{k: v for k, v in q.items() if k not in VOLATILE} for q in again.questions] == strip
 
 
 class Flaky:

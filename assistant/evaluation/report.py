@@ -3,7 +3,10 @@
 report.json holds everything, per question, so every number in the summary can be traced back to the questions
 behind it; the HTML report (html.py) is drawn from the same dictionary. `fingerprint` hashes everything that
 should not change between two runs of the same code on the same suite (all but latency, token usage and
-timestamps), so "did anything change?" is one comparison.
+timestamps), so "did anything change?" is one comparison. The raw list of retrieved paragraphs is left out too:
+their order below the evidence can differ between processes (BM25 scores that are equal to the last bits are
+ordered by Python's per-process hash seed in bm25s's vocabulary), while the rank of the evidence, which is what
+hit@k and MRR measure, is in each question's scores and so in the fingerprint.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from assistant.evaluation.gate import JUDGED
 from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
 
 SCHEMA = "assistant-eval/1"
-VOLATILE = ("latency_ms", "usage", "judge")  # per-question fields left out of the fingerprint
+VOLATILE = ("latency_ms", "usage", "judge", "retrieved")  # per-question fields left out of the fingerprint
 LABELS = {
     "hit@1": "evidence ranked 1st", "hit@5": "evidence in top 5", "mrr": "mean reciprocal rank of evidence",
     "citation_precision": "citations that are evidence", "citation_recall": "answers citing some evidence",
