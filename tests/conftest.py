@@ -61,3 +61,31 @@ def writable_seed_index(seeded_index, tmp_path) -> Path:
     target = tmp_path / "seeded-copy"
     shutil.copytree(seeded_index, target)
     return target
+
+
+# --- headless Chromium (Debian's package + playwright) ------------------------------------------------------
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _browser_unavailable(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests need {reason} on CI (.ci/run installs Debian's chromium)")
+    pytest.skip(f"browser test skipped: {reason} (apt-get install --no-install-recommends chromium; "
+                "pip install -e '.[test]'); with CI=true this fails instead")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the module's tests. With CI=true a missing browser fails instead of skipping."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("the playwright package")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _browser_unavailable(f"Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

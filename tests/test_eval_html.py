@@ -4,11 +4,11 @@ inject markup. With CI=true a missing browser is a failure, not a skip."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from conftest import _browser_unavailable
 
 from assistant.evaluation import EvalReport, apply_gate, run_suite
 from assistant.evaluation.html import render_html
@@ -16,31 +16,7 @@ from assistant.evaluation.metrics import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SUITE = ROOT / "benchmarks" / "suites" / "seed_article.qa.jsonl"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = pytest.mark.browser
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(f"{reason} (install: apt-get install --no-install-recommends chromium; with CI=true this fails)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if executable is None:
-        _unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def open_report(browser, path: Path):
@@ -146,8 +122,8 @@ def test_real_report_has_every_question(browser, tmp_path):
 
 def test_a_missing_browser_fails_under_ci_and_skips_otherwise(monkeypatch):
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI=true but chromium is gone"):
-        _unavailable("chromium is gone")
+    with pytest.raises(pytest.fail.Exception, match="need chromium is gone on CI"):
+        _browser_unavailable("chromium is gone")
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="with CI=true this fails"):
-        _unavailable("chromium is gone")
+        _browser_unavailable("chromium is gone")

@@ -6,7 +6,6 @@ tests skip and say why.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -20,9 +19,6 @@ from test_ui_server import start_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = ROOT / "tests" / "screenshots"
 WAIT_MS = 180_000  # hang guard for one step on a busy 2-core machine, not a speed requirement
 PROVINCE = "In which province were the airstrikes carried out?"
@@ -30,26 +26,6 @@ STATION = ("Marigold Station\n\n"
            "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
            "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"
            "Today twelve scientists live there during the summer months.\n")
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests need {reason} on CI (.ci/run installs Debian's chromium)")
-    pytest.skip(f"browser test skipped: {reason} (install with `apt-get install chromium`)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
