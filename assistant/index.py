@@ -2,8 +2,10 @@
 work; an in-memory mirror of the chunks (refreshed when the index's revision changes) serves BM25 and
 whole-paragraph look-ups.
 
-Why not llama-index's ChromaVectorStore here: it stores a JSON copy of every node in Chroma's metadata (the
-database grows 1.6-2x) and adds nothing we use; `benchmarks/llamaindex_overhead.py` measures the difference.
+Why not llama-index's ChromaVectorStore here: it stores a JSON copy of every node (metadata and relationships)
+in Chroma's metadata and adds nothing we use. `benchmarks/llamaindex_overhead.py` measures the difference: for
+2,000 news paragraphs with precomputed vectors the Chroma folder was 1.24x larger and the add about 1.15x slower
+(benchmarks/results/llamaindex_overhead.json); most of the folder is Chroma's own (vectors, HNSW, SQLite).
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class ParagraphIndex:
         self.collection.modify(metadata=meta)
 
     def count(self) -> int:
+        """Chunks in the index. Answered from the mirror when it is current (asked before every question)."""
+        with self._lock:
+            if self._mirror is not None and self._client is not None and self._mirror.revision == self.revision():
+                return len(self._mirror.ids)
         return self.collection.count()
 
     # --- reading ------------------------------------------------------------------------------------
@@ -150,7 +156,7 @@ class ParagraphIndex:
             if plan:
                 chunks = chunk_paragraphs([p for doc, _ in plan for p in doc.paragraphs], self.embedder)
                 vectors = self._embed(chunks, progress)
-                self._write(plan, chunks, vectors)
+                self._write(plan, chunks, vectors, replaced={doc.doc_id for doc, _ in plan if doc.doc_id in known})
                 report.paragraphs = sum(len(doc.paragraphs) for doc, _ in plan)
                 report.chunks = len(chunks)
             self._remove_vanished(paths, known, report)
@@ -174,8 +180,12 @@ class ParagraphIndex:
         with bar:
             return self.embedder.embed([c.text for c in chunks], progress=bar.update)
 
-    def _write(self, plan: list[tuple[Document, str]], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Add the new versions first, then delete the old ones: a failure never leaves a document missing."""
+    def _write(self, plan: list[tuple[Document, str]], chunks: list[Chunk], vectors: np.ndarray,
+               replaced: set[str] | None = None) -> None:
+        """Add the new versions first, then delete the old ones: a failure never leaves a document missing.
+
+        `replaced`: the doc_ids that had an older version (None: all of them); a new document has nothing to delete.
+        """
         digests = {doc.doc_id: digest for doc, digest in plan}
         sources = {doc.doc_id: doc.source for doc, _ in plan}
         counts = {doc.doc_id: len(doc.paragraphs) for doc, _ in plan}
@@ -199,6 +209,8 @@ class ParagraphIndex:
             self.collection.add(ids=ids[start:stop], embeddings=vectors[start:stop],
                                 documents=[c.text for c in chunks[start:stop]], metadatas=metas[start:stop])
         for doc_id, digest in digests.items():
+            if replaced is not None and doc_id not in replaced:
+                continue
             self.collection.delete(where={"$and": [{"doc_id": doc_id}, {"sha256": {"$ne": digest}}]})
         self._bump_revision()
 

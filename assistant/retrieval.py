@@ -48,6 +48,33 @@ def best_rank_per_paragraph(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, 
     return ranks
 
 
+def chunk_rows(mirror: Mirror) -> dict[tuple[str, int], list[int]]:
+    """Mirror rows of every paragraph's chunks."""
+    rows: dict[tuple[str, int], list[int]] = {}
+    for row, key in enumerate(mirror.keys):
+        rows.setdefault(key, []).append(row)
+    return rows
+
+
+def _fill_dense(index: ParagraphIndex, mirror: Mirror, keys: list[tuple[str, int]], query_vector: np.ndarray,
+                dense_sim: dict[tuple[str, int], float]) -> None:
+    """Cosine similarity of the question to the chosen paragraphs that the dense retriever did not return
+    (best chunk), from the vectors Chroma already stores: the answerer uses it as a feature."""
+    missing = [key for key in keys if key not in dense_sim]
+    if not missing:
+        return
+    rows: dict[tuple[str, int], list[int]] = index.derived("chunk_rows", chunk_rows)
+    ids = [mirror.ids[row] for key in missing for row in rows.get(key, [])]
+    if not ids:
+        return
+    got = index.collection.get(ids=ids, include=["embeddings", "metadatas"])
+    vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    sims = vectors @ np.asarray(query_vector, dtype=np.float32)
+    for meta, sim in zip(got["metadatas"], sims):
+        key = (meta["doc_id"], int(meta["paragraph"]))
+        dense_sim[key] = max(dense_sim.get(key, -1.0), float(sim))
+
+
 def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k: int, candidates: int,
              rrf_k: int = 60, use_dense: bool = True, use_bm25: bool = True) -> list[Context]:
     """The `top_k` best paragraphs for `query`, fused from both retrievers (either can be switched off)."""
@@ -76,6 +103,8 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
         for key, rank in ranking.items():
             fused[key] = fused.get(key, 0.0) + 1.0 / (rrf_k + rank + 1)
     best = sorted(fused, key=lambda key: (-fused[key], key))[:top_k]
+    if use_dense:
+        _fill_dense(index, mirror, best, query_vector, dense_sim)
     contexts = []
     for key in best:
         paragraph = mirror.paragraphs[key]

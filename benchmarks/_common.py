@@ -1,0 +1,117 @@
+"""Helpers shared by the benchmark scripts: where the datasets are, cached indexes, results and tables.
+
+Datasets are read from ../shared/datasets/ next to the repository (override with ASSISTANT_DATASETS). Indexes
+are built once into benchmarks/.cache/ (ignored by git) and reused: re-ingesting an unchanged corpus costs only
+the content-hash comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache"
+RESULTS = ROOT / "benchmarks" / "results"
+
+if str(ROOT) not in sys.path:  # `python benchmarks/NAME.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+
+def datasets_dir() -> Path:
+    return Path(os.environ.get("ASSISTANT_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
+
+
+def require(*names: str) -> Path:
+    """The datasets folder, or exit 0 with a message when it (or a named file) is missing."""
+    folder = datasets_dir()
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        print(f"Datasets not found: {', '.join(str(folder / n) for n in missing)}\n"
+              "Set ASSISTANT_DATASETS to the folder holding them (see ../shared/datasets/README.md). Skipping.")
+        sys.exit(0)
+    return folder
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def clean_env() -> None:
+    """A developer's ASSISTANT_* settings (other than the datasets folder) must not change a benchmark."""
+    for name in list(os.environ):
+        if name.startswith(("ASSISTANT_", "OPENAI_")) and name != "ASSISTANT_DATASETS":
+            del os.environ[name]
+
+
+def assistant_for(corpus: Path, name: str | None = None, **overrides: Any):
+    """An Assistant over a cached index of `corpus` (a .jsonl file or a folder), built on first use."""
+    clean_env()
+    from assistant import Assistant
+
+    name = name or corpus.name.removesuffix(".jsonl").removesuffix(".corpus")
+    folder = CACHE / "index" / name
+    fresh = not folder.exists()
+    assistant = Assistant(index_dir=folder, corpus_dir=corpus, **overrides)
+    started = time.perf_counter()
+    report = assistant.ingest([corpus])
+    if fresh or report.added or report.updated:
+        print(f"[index {name}] {report.summary()} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return assistant
+
+
+def gold_keys(assistant, qa: dict) -> set[tuple[str, int]]:
+    """(doc_id, paragraph) of every evidence quote: the paragraph whose whole text equals the quote."""
+    mirror = assistant.index.mirror()
+    by_text = _paragraph_lookup(assistant)
+    keys = set()
+    for ev in qa.get("evidence", []):
+        key = by_text.get((ev["doc_id"], ev["quote"].strip()))
+        if key is not None:
+            keys.add(key)
+    del mirror
+    return keys
+
+
+_lookup_cache: dict[int, tuple[int, dict]] = {}
+
+
+def _paragraph_lookup(assistant) -> dict[tuple[str, str], tuple[str, int]]:
+    mirror = assistant.index.mirror()
+    cached = _lookup_cache.get(id(assistant))
+    if cached and cached[0] == mirror.revision:
+        return cached[1]
+    table = {(doc, p.text.strip()): (doc, number) for (doc, number), p in mirror.paragraphs.items()}
+    _lookup_cache[id(assistant)] = (mirror.revision, table)
+    return table
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_average_at_end": [round(x, 2) for x in load] if load else None}
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **data, "machine": machine()}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.3f}"
+        return "" if v is None else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""Scale: ingest throughput and question latency on news_scale (1,025 articles, 30,012 paragraphs).
+
+    python benchmarks/scale.py [--parts 10] [--bare-sample 0.3] [--reuse]
+
+Ingest: the corpus is ingested into a fresh index through `Assistant.ingest`, in `--parts` slices of whole
+documents (each slice one JSON Lines file in a temporary folder). Before each slice, the bare embedding model
+(onnxruntime session only: pre-tokenised, length-sorted batches of the configured size, mean pooling) is timed
+on a random `--bare-sample` share of that slice's chunks. Interleaving the two keeps the ratio fair on a machine
+whose load changes during the run. Target: end-to-end paragraphs/s >= 0.85 x bare paragraphs/s.
+
+Chunking: every paragraph's whole text must be embedded. Counts chunks vs paragraphs, checks that no chunk is
+longer than 256 tokens and that each paragraph's chunks cover all of its text.
+
+Latency: p50/p95 over the news_dev_on_scale questions of retrieval alone (`Assistant.retrieve`: embedding the
+question + dense + BM25 + fusion) and of `Assistant.ask` (retrieval + offline answer), after one warm-up
+question (which builds the mirror, BM25 and IDF: its time is reported as first_query_s). Target: ask p50 <= 50 ms.
+`--reuse` skips the ingest measurement and reuses the index of the last run (benchmarks/.cache/index/news_scale).
+Writes benchmarks/results/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import _common as c
+
+CORPUS = "news_scale.corpus.jsonl"
+QUESTIONS = "news_dev_on_scale.qa.jsonl"
+TARGET_RATIO = 0.85
+TARGET_ASK_P50_MS = 50.0
+
+
+def bare_seconds(embedder, texts: list[str]) -> float:
+    """Seconds for the ONNX model alone on `texts`: tokenised beforehand, length-sorted, padded per batch."""
+    encodings = embedder.tokenizer.encode_batch(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    batches = []
+    for start in range(0, len(order), embedder.batch_size):
+        batch = order[start:start + embedder.batch_size]
+        width = max(len(encodings[i].ids) for i in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):
+            n = len(encodings[i].ids)
+            ids[row, :n] = encodings[i].ids
+            mask[row, :n] = 1
+        batches.append((ids, mask))
+    started = time.perf_counter()
+    for ids, mask in batches:
+        hidden = embedder.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    return time.perf_counter() - started
+
+
+def measure_ingest(folder: Path, index_dir: Path, parts: int, sample: float) -> dict:
+    from assistant import Assistant
+    from assistant.chunking import chunk_paragraphs
+    from assistant.readers import collect
+
+    records = c.read_jsonl(folder / CORPUS)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    assistant = Assistant(index_dir=index_dir, corpus_dir=folder / CORPUS)
+    embedder = assistant.embedder
+    rng = random.Random(0)
+    slices = [records[i::parts] for i in range(parts)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="scale-parts-") as tmp:
+        for k, part in enumerate(slices):
+            path = Path(tmp) / f"part{k:02d}.jsonl"
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8")
+            paragraphs = [p for doc in collect([path]) for p in doc.paragraphs]
+            chunk_texts = [ch.text for ch in chunk_paragraphs(paragraphs, embedder)]
+            picked = rng.sample(range(len(chunk_texts)), max(1, int(len(chunk_texts) * sample)))
+            bare = bare_seconds(embedder, [chunk_texts[i] for i in picked])
+            bare_per_paragraph = bare / len(picked) * len(chunk_texts) / len(paragraphs)
+            report = assistant.ingest([path])
+            rows.append({"part": k, "paragraphs": report.paragraphs, "chunks": report.chunks,
+                         "ingest_s": round(report.seconds, 3), "bare_sample_chunks": len(picked),
+                         "bare_sample_s": round(bare, 3), "bare_s_per_paragraph": bare_per_paragraph})
+            print(f"  part {k + 1}/{parts}: {report.paragraphs} paragraphs in {report.seconds:.1f} s "
+                  f"({report.paragraphs / report.seconds:.0f}/s; bare model {1 / bare_per_paragraph:.0f}/s)",
+                  flush=True)
+    paragraphs = sum(r["paragraphs"] for r in rows)
+    ingest_s = sum(r["ingest_s"] for r in rows)
+    bare_s = sum(r["bare_s_per_paragraph"] * r["paragraphs"] for r in rows)
+    for r in rows:
+        r["bare_s_per_paragraph"] = round(r["bare_s_per_paragraph"], 6)
+    return {"documents": len(records), "paragraphs": paragraphs, "chunks": sum(r["chunks"] for r in rows),
+            "ingest_seconds": round(ingest_s, 1), "ingest_paragraphs_per_s": round(paragraphs / ingest_s, 1),
+            "bare_model_paragraphs_per_s": round(paragraphs / bare_s, 1),
+            "ratio_end_to_end_over_bare": round(bare_s / ingest_s, 3),
+            "bare_sample_share": sample, "batch_size": embedder.batch_size, "parts": rows}
+
+
+def check_chunks(assistant) -> dict:
+    """Every chunk <= 256 tokens; every paragraph's chunks cover its whole text."""
+    from assistant.embeddings import MAX_TOKENS
+
+    mirror = assistant.index.mirror()
+    counts = assistant.embedder.count_tokens(mirror.texts)
+    by_paragraph: dict[tuple[str, int], list[str]] = {}
+    for key, text in zip(mirror.keys, mirror.texts):
+        by_paragraph.setdefault(key, []).append(text)
+    uncovered = []
+    for key, texts in by_paragraph.items():
+        whole = mirror.paragraphs[key].text
+        covered = np.zeros(len(whole), dtype=bool)
+        for text in texts:
+            at = whole.find(text)
+            if at < 0:
+                uncovered.append(key)
+                break
+            covered[at:at + len(text)] = True
+        else:
+            if any(not covered[i] and not ch.isspace() for i, ch in enumerate(whole)):
+                uncovered.append(key)
+    windowed = sum(len(t) > 1 for t in by_paragraph.values())
+    return {"paragraphs": len(by_paragraph), "chunks": len(mirror.texts), "windowed_paragraphs": windowed,
+            "max_chunk_tokens": max(counts), "chunks_over_256_tokens": sum(n > MAX_TOKENS for n in counts),
+            "paragraphs_not_fully_covered": len(uncovered), "every_paragraph_fully_embedded": not uncovered
+            and max(counts) <= MAX_TOKENS}
+
+
+def pct(values: list[float], q: float) -> float:
+    from assistant.evaluation.metrics import percentile
+
+    return round(percentile(values, q) * 1000, 1)
+
+
+def measure_queries(assistant, questions: list[dict]) -> dict:
+    texts = [q["question"] for q in questions]
+    started = time.perf_counter()
+    assistant.ask(texts[0])  # warm-up: mirror, BM25, IDF (and the chunk-row map) built once per index revision
+    first = time.perf_counter() - started
+    retrieval, ask, refused = [], [], 0
+    for text in texts:
+        t0 = time.perf_counter()
+        assistant.retrieve(text)
+        retrieval.append(time.perf_counter() - t0)
+    for text in texts:
+        t0 = time.perf_counter()
+        answer = assistant.ask(text)
+        ask.append(time.perf_counter() - t0)
+        refused += answer.refused
+    return {"questions": len(texts), "first_query_s": round(first, 2),
+            "retrieval_ms_p50": pct(retrieval, 50), "retrieval_ms_p95": pct(retrieval, 95),
+            "ask_ms_p50": pct(ask, 50), "ask_ms_p95": pct(ask, 95), "ask_declined": refused}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", type=int, default=10)
+    parser.add_argument("--bare-sample", type=float, default=0.3)
+    parser.add_argument("--reuse", action="store_true", help="skip the ingest measurement, reuse the last index")
+    args = parser.parse_args()
+    folder = c.require(CORPUS, QUESTIONS)
+    c.clean_env()
+    from assistant import Assistant
+
+    index_dir = c.CACHE / "index" / "news_scale"
+    result: dict = {}
+    if args.reuse and index_dir.exists():
+        previous = c.RESULTS / "scale.json"
+        if previous.is_file():
+            result["ingest"] = json.loads(previous.read_text()).get("ingest")
+            result["ingest_reused_from_previous_run"] = True
+    else:
+        print(f"Ingesting {CORPUS} in {args.parts} parts ...", flush=True)
+        result["ingest"] = measure_ingest(folder, index_dir, args.parts, args.bare_sample)
+    assistant = Assistant(index_dir=index_dir, corpus_dir=folder / CORPUS)
+    latency = measure_queries(assistant, c.read_jsonl(folder / QUESTIONS))
+    result["chunking"] = check_chunks(assistant)
+    result["latency"] = latency
+    ing = result["ingest"] or {}
+    result["checks"] = {
+        "ingest end-to-end >= 0.85 x bare model": (ing.get("ratio_end_to_end_over_bare") or 0) >= TARGET_RATIO,
+        "ask p50 <= 50 ms": latency["ask_ms_p50"] <= TARGET_ASK_P50_MS,
+        "every paragraph fully embedded, no chunk > 256 tokens": result["chunking"]["every_paragraph_fully_embedded"],
+    }
+    path = c.write_result("scale", result)
+    ch = result["chunking"]
+    rows = [
+        ["ingest end to end (paragraphs/s)", ing.get("ingest_paragraphs_per_s"), ""],
+        ["bare model, length-sorted batches (paragraphs/s)", ing.get("bare_model_paragraphs_per_s"), ""],
+        ["end-to-end / bare", ing.get("ratio_end_to_end_over_bare"), f">= {TARGET_RATIO}"],
+        ["paragraphs / chunks / windowed paragraphs", f"{ch['paragraphs']} / {ch['chunks']} / "
+                                                       f"{ch['windowed_paragraphs']}", ""],
+        ["longest chunk (tokens)", ch["max_chunk_tokens"], "<= 256"],
+        ["paragraphs not fully covered by their chunks", ch["paragraphs_not_fully_covered"], "0"],
+        ["first query (builds mirror, BM25, IDF) s", latency["first_query_s"], ""],
+        ["retrieval p50 / p95 (ms)", f"{latency['retrieval_ms_p50']} / {latency['retrieval_ms_p95']}", ""],
+        ["ask p50 / p95 (ms)", f"{latency['ask_ms_p50']} / {latency['ask_ms_p95']}", f"p50 <= {TARGET_ASK_P50_MS:g}"],
+    ]
+    print(c.table(["measure", "value", "target"], rows))
+    for check, ok in result["checks"].items():
+        print(f"- {check}: {'met' if ok else 'NOT met'}")
+    print(f"Results: {path.relative_to(c.ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

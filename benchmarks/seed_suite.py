@@ -1,0 +1,38 @@
+"""Quick check of the seed suite (benchmarks/suites/seed_article.qa.jsonl over seeds/): every answerable question
+must cite its gold paragraph (meta.paragraphs), every unanswerable one must be declined.
+
+    python benchmarks/seed_suite.py        # exit status 1 when any question fails
+"""
+
+from __future__ import annotations
+
+import sys
+
+import _common as c
+
+SUITE = c.ROOT / "benchmarks" / "suites" / "seed_article.qa.jsonl"
+SEEDS = c.ROOT / "seeds"
+
+
+def main() -> int:
+    assistant = c.assistant_for(SEEDS, name="seeds")
+    failures = []
+    for qa in c.read_jsonl(SUITE):
+        answer = assistant.ask(qa["question"])
+        if qa["answerable"]:
+            gold = {(ev["doc_id"], n) for ev in qa["evidence"] for n in qa["meta"]["paragraphs"]}
+            cited = {(cit.doc_id, cit.paragraph) for cit in answer.citations}
+            ok = not answer.refused and bool(gold & cited)
+        else:
+            ok = answer.refused
+        p = answer.usage.get("answerable_probability")
+        if not ok:
+            failures.append(qa["id"])
+        print(f"{'ok  ' if ok else 'FAIL'} {qa['id']} p={p} {'declined' if answer.refused else answer.text[:90]!r}")
+    total = len(c.read_jsonl(SUITE))
+    print(f"\n{total - len(failures)}/{total} passed" + (f"; failed: {', '.join(failures)}" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
