@@ -1,5 +1,6 @@
 """Quick check of the seed suite (benchmarks/suites/seed_article.qa.jsonl over seeds/): every answerable question
-must cite its gold paragraph (meta.paragraphs), every unanswerable one must be declined.
+must cite its gold paragraph (meta.paragraphs) with a verbatim quote holding a gold answer, every unanswerable
+one must be declined.
 
     python benchmarks/seed_suite.py        # exit status 1 when any question fails
 """
@@ -22,7 +23,11 @@ def main() -> int:
         if qa["answerable"]:
             gold = {(ev["doc_id"], n) for ev in qa["evidence"] for n in qa["meta"]["paragraphs"]}
             cited = {(cit.doc_id, cit.paragraph) for cit in answer.citations}
-            ok = not answer.refused and bool(gold & cited)
+            gold_quotes = " ".join(cit.quote for cit in answer.citations
+                                   if (cit.doc_id, cit.paragraph) in gold).lower()
+            ok = (not answer.refused and bool(gold & cited)
+                  and all(cit.quote and cit.quote in cit.text for cit in answer.citations)
+                  and any(a.lower() in gold_quotes for a in qa["answers"]))
         else:
             ok = answer.refused
         p = answer.usage.get("answerable_probability")

@@ -179,9 +179,10 @@ def linear(features: dict[str, float], model: dict[str, float]) -> float:
 
 def score_sentences(question: str, question_vector: np.ndarray, contexts: list[Context], embedder,
                     idf: Idf, weights: dict) -> list[Candidate]:
-    """The best sentences of the contexts with their features and ranking score, best first.
+    """The sentences of the contexts with their features and ranking score, best first.
 
-    Only the `prefilter_keep` best sentences by the lexical pre-score are embedded and returned."""
+    With `prefilter_keep` = 0 (the shipped weights) the lexical pre-score is the ranking and no sentence is
+    embedded; with k > 0 only the k best by the pre-score are embedded, re-scored and returned."""
     candidates = lexical_candidates(question, contexts, idf)
     if not candidates:
         return []
