@@ -37,8 +37,12 @@ class Bm25:
                                       return_ids=False)
         if not tokens or not tokens[0]:
             return []
-        rows, scores = self.retriever.retrieve(tokens, k=min(k, len(self.keys)), show_progress=False)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+        # bm25s numbers its vocabulary in Python's per-process set order, so its float sums, and which of several
+        # tied chunks its top-k keeps, vary between runs. Score every chunk, round, and break ties by row instead.
+        scores = np.round(self.retriever.get_scores(tokens[0]), 6)
+        rows = np.flatnonzero(scores > 0)
+        best = rows[np.lexsort((rows, -scores[rows]))][:k]
+        return [(int(row), float(scores[row])) for row in best]
 
 
 def best_rank_per_paragraph(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:

@@ -43,6 +43,9 @@ class Settings(BaseModel):
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch (sorted by length).")
     top_k: int = Field(5, ge=1, le=50, description="Paragraphs handed to the answerer.")
     candidates: int = Field(30, ge=1, description="Candidates taken from each retriever before fusion.")
+    hnsw_ef_search: int = Field(
+        400, ge=10, description="Chroma HNSW search breadth. Higher is closer to exact search (and repeatable "
+        "from one process to the next: with a narrow search, Chroma's approximate neighbours vary), a little slower.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this for retrieval.")
 
@@ -52,7 +55,8 @@ class Settings(BaseModel):
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Offline answerer: most sentences quoted.")
     decline_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Offline answerer: below this answerability probability it declines."
+        0.5, ge=0.0, le=1.0, description="Offline answerer: below this answerability probability it declines. "
+        "0.65 declines more unanswerable questions (0.27 vs 0.10 on SQuAD 2.0 dev) at the cost of ~4% of answerable ones."
     )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------

@@ -45,12 +45,19 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
 def open_collection(client: chromadb.ClientAPI, settings: Settings, embedding_name: str):
     try:
         collection = client.get_or_create_collection(
-            settings.collection, configuration={"hnsw": {"space": "cosine"}},
+            settings.collection, configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
             metadata={"embedding": embedding_name, "revision": 0}, embedding_function=None)
     except Exception as exc:
         raise IndexDamagedError(
             f"the Chroma collection '{settings.collection}' cannot be opened ({type(exc).__name__}: {exc}). "
             "Move the index folder aside and run `assistant ingest` again.") from None
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    if hnsw.get("ef_search") != settings.hnsw_ef_search:  # a query-time knob: safe to change on an existing index
+        try:
+            with write_lock(settings):
+                collection.modify(configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}})
+        except IndexLockedError:
+            pass  # another process is writing; the next start applies it
     built_with = (collection.metadata or {}).get("embedding", embedding_name)
     if built_with != embedding_name:
         raise EmbeddingMismatchError(
