@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def open_collection(client: chromadb.ClientAPI, settings: Settings, embedding_na
         raise IndexDamagedError(
             f"the Chroma collection '{settings.collection}' cannot be opened ({type(exc).__name__}: {exc}). "
             "Move the index folder aside and run `assistant ingest` again.") from None
-    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    with warnings.catch_warnings():  # chromadb warns about the (absent) embedding function config on read
+        warnings.simplefilter("ignore", DeprecationWarning)
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search") != settings.hnsw_ef_search:  # a query-time knob: safe to change on an existing index
         try:
             with write_lock(settings):
