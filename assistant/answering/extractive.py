@@ -173,6 +173,29 @@ def lexical_candidates(question: str, contexts: list[Context], idf: Idf) -> list
     return candidates
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+
+
+def is_heading(text: str) -> bool:
+    """A title line: a short paragraph (at most 12 words) with no sentence-ending punctuation."""
+    stripped = text.strip()
+    return len(words(stripped)) <= 12 and not _SENTENCE_END.search(stripped)
+
+
+def echo_heading(candidate: Candidate) -> bool:
+    """A heading-only paragraph that adds no content word to the question ("Marigold Station" for "Who founded
+    Marigold Station?"): it names the topic and answers nothing. A headline with new words may hold the answer."""
+    return not candidate.features.get("novel", 1.0) and is_heading(candidate.context.text)
+
+
+def demote_headings(candidates: list[Candidate]) -> list[Candidate]:
+    """Echo headings go after every other sentence unless nothing else was retrieved; the order is otherwise kept."""
+    echo = [c for c in candidates if echo_heading(c)]
+    if not echo or len(echo) == len(candidates):
+        return candidates
+    return [c for c in candidates if not echo_heading(c)] + echo
+
+
 def linear(features: dict[str, float], model: dict[str, float]) -> float:
     return model.get("bias", 0.0) + sum(w * features.get(f, 0.0) for f, w in model.items() if f != "bias")
 
@@ -200,13 +223,13 @@ def score_sentences(question: str, question_vector: np.ndarray, contexts: list[C
     # ties broken by reading order (paragraph rank, then position) so that answers are deterministic
     candidates.sort(key=lambda c: (-c.score, c.rank, c.position))
     if keep <= 0:  # lexical ranking only: no sentence is embedded
-        return candidates
+        return demote_headings(candidates)
     kept = candidates[:keep]
     vectors = embedder.embed([c.text for c in kept])
     for cand, sim in zip(kept, vectors @ question_vector):
         cand.features["dense_sentence"] = float(sim)
         cand.score = linear(cand.features, weights["rank"])
-    return sorted(kept, key=lambda c: (-c.score, c.rank, c.position))
+    return demote_headings(sorted(kept, key=lambda c: (-c.score, c.rank, c.position)))
 
 
 def answerable_features(question: str, ranked: list[Candidate], contexts: list[Context], idf: Idf) -> dict:
@@ -234,8 +257,11 @@ def answerability(features: dict[str, float], weights: dict) -> float:
 
 
 def choose(ranked: list[Candidate], max_sentences: int, keep_within: float) -> list[Candidate]:
-    """The best sentence and the next ones whose score is within `keep_within` of it (at most max_sentences)."""
-    return [c for c in ranked[:max_sentences] if c.score >= ranked[0].score - keep_within]
+    """The best sentence and the next ones whose score is within `keep_within` of it (at most max_sentences).
+    A heading that only echoes the question is quoted only when nothing else was retrieved."""
+    echo = echo_heading(ranked[0])
+    return [c for c in ranked[:max_sentences] if c.score >= ranked[0].score - keep_within
+            and (echo or not echo_heading(c))]
 
 
 def compose(ranked: list[Candidate], max_sentences: int, keep_within: float) -> tuple[str, list[Citation]]:
