@@ -44,25 +44,13 @@ TARGET_ASK_P50_MS = 50.0
 
 def bare_seconds(embedder, texts: list[str]) -> float:
     """Seconds for the ONNX model alone on `texts`: tokenised beforehand, length-sorted, padded per batch."""
-    encodings = embedder.tokenizer.encode_batch(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-    batches = []
-    for start in range(0, len(order), embedder.batch_size):
-        batch = order[start:start + embedder.batch_size]
-        width = max(len(encodings[i].ids) for i in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for row, i in enumerate(batch):
-            n = len(encodings[i].ids)
-            ids[row, :n] = encodings[i].ids
-            mask[row, :n] = 1
-        batches.append((ids, mask))
+    from assistant.embeddings import mean_pool, padded_batches
+
+    batches = [(ids, mask) for _, ids, mask in padded_batches(embedder.tokenizer.encode_batch(texts),
+                                                                embedder.batch_size)]
     started = time.perf_counter()
     for ids, mask in batches:
-        hidden = embedder.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                             "token_type_ids": np.zeros_like(ids)})[0]
-        pooled = (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+        mean_pool(embedder.run(ids, mask), mask)
     return time.perf_counter() - started
 
 
