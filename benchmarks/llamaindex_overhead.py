@@ -1,6 +1,6 @@
 """What llama-index's ChromaVectorStore adds over writing to Chroma directly (the claim in assistant/index.py).
 
-    python benchmarks/llamaindex_overhead.py [--n 2000] [--repeats 3]
+    pip install -e '.[bench]' && python benchmarks/llamaindex_overhead.py [--n 2000] [--repeats 3]
 
 The same N news_dev paragraphs with precomputed vectors (taken from the cached news_dev index, so no embedding is
 timed) are added to a fresh persistent Chroma folder twice: as llama-index TextNodes through
