@@ -61,7 +61,7 @@ class Assistant:
         """Index the configured corpus folder on a fresh checkout: an index never written to.
 
         An index the user emptied on purpose (every document removed) stays empty."""
-        if self.index.count() == 0 and self.index.revision() == 0 and Path(self.settings.corpus_dir).exists():
+        if self.index.revision() == 0 and self.index.count() == 0 and Path(self.settings.corpus_dir).exists():
             return self.ingest([self.settings.corpus_dir], progress=progress)
         return None
 

@@ -114,10 +114,12 @@ class ParagraphIndex:
                                                 int(meta["start"]), int(meta["end"]), meta.get("page"))
         return Mirror(revision, ids, texts, keys, paragraphs)
 
-    def derived(self, name: str, build: Callable[[Mirror], object]) -> object:
-        """A structure computed from the mirror (e.g. BM25), rebuilt only when the index changed."""
+    def derived(self, name: str, build: Callable[[Mirror], object], mirror: Mirror | None = None) -> object:
+        """A structure computed from the mirror (e.g. BM25), rebuilt only when the index changed.
+
+        Pass the `mirror` a caller has just fetched to skip a second revision check on the query path."""
         with self._lock:
-            mirror = self.mirror()
+            mirror = mirror or self.mirror()
             cached = self._derived.get(name)
             if cached is None or cached[0] != mirror.revision:
                 cached = (mirror.revision, build(mirror))
@@ -181,11 +183,9 @@ class ParagraphIndex:
             return self.embedder.embed([c.text for c in chunks], progress=bar.update)
 
     def _write(self, plan: list[tuple[Document, str]], chunks: list[Chunk], vectors: np.ndarray,
-               replaced: set[str] | None = None) -> None:
-        """Add the new versions first, then delete the old ones: a failure never leaves a document missing.
-
-        `replaced`: the doc_ids that had an older version (None: all of them); a new document has nothing to delete.
-        """
+               replaced: set[str]) -> None:
+        """Add the new versions first, then delete the old ones (of the `replaced` doc_ids): a failure never
+        leaves a document missing."""
         digests = {doc.doc_id: digest for doc, digest in plan}
         sources = {doc.doc_id: doc.source for doc, _ in plan}
         counts = {doc.doc_id: len(doc.paragraphs) for doc, _ in plan}
@@ -208,10 +208,8 @@ class ParagraphIndex:
             stop = start + batch
             self.collection.add(ids=ids[start:stop], embeddings=vectors[start:stop],
                                 documents=[c.text for c in chunks[start:stop]], metadatas=metas[start:stop])
-        for doc_id, digest in digests.items():
-            if replaced is not None and doc_id not in replaced:
-                continue
-            self.collection.delete(where={"$and": [{"doc_id": doc_id}, {"sha256": {"$ne": digest}}]})
+        for doc_id in replaced:
+            self.collection.delete(where={"$and": [{"doc_id": doc_id}, {"sha256": {"$ne": digests[doc_id]}}]})
         self._bump_revision()
 
     def remove(self, doc_id: str) -> None:

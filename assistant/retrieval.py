@@ -67,7 +67,7 @@ def _fill_dense(index: ParagraphIndex, mirror: Mirror, keys: list[tuple[str, int
     missing = [key for key in keys if key not in dense_sim]
     if not missing:
         return
-    rows: dict[tuple[str, int], list[int]] = index.derived("chunk_rows", chunk_rows)
+    rows: dict[tuple[str, int], list[int]] = index.derived("chunk_rows", chunk_rows, mirror)
     ids = [mirror.ids[row] for key in missing for row in rows.get(key, [])]
     if not ids:
         return
@@ -97,7 +97,7 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     bm25_keys: list[tuple[str, int]] = []
     bm25_score: dict[tuple[str, int], float] = {}
     if use_bm25:
-        bm25: Bm25 = index.derived("bm25", Bm25)
+        bm25: Bm25 = index.derived("bm25", Bm25, mirror)
         for row, score in bm25.search(query, candidates):
             key = mirror.keys[row]
             bm25_keys.append(key)
