@@ -10,9 +10,10 @@ from conftest import SEED_DOC, SEEDS
 from openai_server import ScriptedServer
 
 from assistant import Assistant
+from assistant.readers import collect
 
 KEY = "sk-test-Zq9SECRETkey0123456789"
-TITLE = SEED_DOC.rsplit(".", 1)[0]  # the txt reader titles a document by its file name
+TITLE = next(collect([SEEDS / SEED_DOC])).title  # the title the prompt shows for the seed article
 
 __all__ = ["KEY", "TITLE", "SEED_DOC", "scripted_server", "scripted", "llm_assistant", "cite"]
 

@@ -139,3 +139,12 @@ def test_folder_ids_are_relative_paths(tmp_path):
     (tmp_path / "b.md").write_text("beta", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("hidden", encoding="utf-8")
     assert sorted(d.doc_id for d in collect([tmp_path])) == ["b.md", "sub/a.txt"]
+
+
+def test_plain_text_titles(tmp_path):
+    (tmp_path / "report.txt").write_text("Harbour works delayed\n\nThe works will finish in May.", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("The works will finish in May, the council said.", encoding="utf-8")
+    titles = {d.doc_id: d.title for d in collect([tmp_path])}
+    assert titles == {"report.txt": "Harbour works delayed", "notes.txt": "notes"}  # a headline; else the name
+    seed = parse(SEEDS / SEED_DOC)  # a machine-made name gives way to the article's opening words
+    assert seed.title == "The US military said it carried out airstrikes in Syria…"

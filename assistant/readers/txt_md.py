@@ -9,6 +9,18 @@ from assistant.models import Document
 from assistant.readers.base import blank_line_spans, build_document, read_utf8, title_from_name
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_MACHINE_NAME = re.compile(r"[0-9a-f_\-.]*[0-9][0-9a-f_\-.]*", re.IGNORECASE)  # e.g. 000_f1b9941059cdcad5
+TITLE_WORDS = 10
+
+
+def plain_text_title(path: Path, first_paragraph: str) -> str:
+    """A short first line reads as a headline; a machine-made file name is replaced by the opening words."""
+    if "\n" not in first_paragraph and len(first_paragraph) <= 100 and not first_paragraph.endswith((".", ",", ";")):
+        return first_paragraph
+    if _MACHINE_NAME.fullmatch(path.stem):
+        words = first_paragraph.split()
+        return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+    return title_from_name(path)
 
 
 def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -28,10 +40,9 @@ def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
 def read_text(path: Path, doc_id: str) -> Document:
     text = read_utf8(path)
     spans = blank_line_spans(text)
-    title = title_from_name(path)
+    title = plain_text_title(path, text[spans[0][0]:spans[0][1]]) if spans else title_from_name(path)
     if path.suffix.lower() in {".md", ".markdown"}:
         spans = _split_headings(text, spans)
         heading = _HEADING.search(text)
-        if heading:
-            title = heading.group(1).strip()
+        title = heading.group(1).strip() if heading else title_from_name(path)
     return build_document(doc_id, title, text, spans, str(path.resolve()))
