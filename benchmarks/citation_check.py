@@ -38,17 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 RESULTS = ROOT / "benchmarks" / "results" / "citation_check.json"
+
+from _common import clean_env, datasets_dir, read_jsonl  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 STYLES = ("sentence", "window", "qa")
 TARGET_CATCH, TARGET_FALSE_FLAG, TARGET_MS = 0.95, 0.05, 20.0
-
-
-def datasets_dir() -> Path:
-    return Path(os.environ.get("ASSISTANT_DATASETS") or ROOT.parent / "shared" / "datasets")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def answer_sentence(paragraph: str, answers: list[str]) -> tuple[str, str] | None:
@@ -84,9 +77,7 @@ def cited(text: str, marker: str) -> str:
 def build_assistant(index_dir: Path, **overrides):
     from assistant import Assistant
 
-    for name in list(os.environ):
-        if name.startswith(("ASSISTANT_", "OPENAI_")) and name != "ASSISTANT_DATASETS":
-            del os.environ[name]
+    clean_env()
     corpus = datasets_dir() / "squad2_dev.corpus.jsonl"
     assistant = Assistant(index_dir=index_dir, corpus_dir=index_dir / "none", **overrides)
     if assistant.index.count() == 0:

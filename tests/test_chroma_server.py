@@ -10,13 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_DOC, SEEDS
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import SEED_DOC, SEEDS, free_port
 
 
 @pytest.fixture(scope="module")

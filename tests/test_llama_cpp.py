@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, free_port
 
 from assistant import Answer, Assistant
 
@@ -56,9 +55,7 @@ def llama_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("llama")
     model = folder / "tiny.gguf"
     subprocess.run([LLAMA_PYTHON, str(HERE / "tiny_gguf.py"), str(model)], check=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = open(folder / "server.log", "w")
     process = subprocess.Popen(
         [LLAMA_PYTHON, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "tiny",

@@ -7,9 +7,9 @@ the answer, its citations (checked against the paragraphs they cite), refusals, 
 from __future__ import annotations
 
 import logging
-import socket
 
 from llm_support import *  # noqa: F403 - fixtures: scripted, llm_assistant
+from conftest import free_port
 from llm_support import KEY, TITLE, cite
 
 from assistant.errors import AssistantError
@@ -204,10 +204,7 @@ def test_environment_variables_alone_switch_to_the_llm(scripted, seeded_index, m
 
 
 def test_an_unreachable_server_is_reported(llm_assistant):
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    answer = llm_assistant(openai_base_url=f"http://127.0.0.1:{port}/v1", llm_retries=1).ask(PROVINCE_Q)
+    answer = llm_assistant(openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_retries=1).ask(PROVINCE_Q)
     assert answer.mode == "offline"
     assert any("Could not reach the LLM server at http://127.0.0.1" in n for n in answer.notes)
 
