@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.answering.budget import encoding_for
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
@@ -78,10 +80,13 @@ class Assistant:
 
     def retrieve(self, question: str, top_k: int | None = None, **switches: bool) -> list[Context]:
         """The best paragraphs for a question (hybrid dense + BM25), best first."""
-        question = self._clean_question(question, [])
+        return self._search(self._clean_question(question, []), top_k, **switches)[1]
+
+    def _search(self, question: str, top_k: int | None, **switches: bool) -> tuple[np.ndarray, list[Context]]:
+        """The question's vector (the offline answerer reuses it) and its retrieved paragraphs."""
         vector = self.embedder.embed([question])[0]
-        return retrieve(self.index, question, vector, top_k or self.settings.top_k, self.settings.candidates,
-                        self.settings.rrf_k, **switches)
+        return vector, retrieve(self.index, question, vector, top_k or self.settings.top_k,
+                                self.settings.candidates, self.settings.rrf_k, **switches)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
             mode: str | None = None) -> Answer:
@@ -153,9 +158,7 @@ class Assistant:
             standalone, llm_ok = self._condense(question, turns, usage, notes)
         if self.ensure_indexed():
             notes.append(f"The index was empty: indexed {self.settings.corpus_dir} first.")
-        vector = self.embedder.embed([standalone])[0]
-        contexts = retrieve(self.index, standalone, vector, top_k or self.settings.top_k, self.settings.candidates,
-                            self.settings.rrf_k)
+        vector, contexts = self._search(standalone, top_k)
         idf = self.index.derived("idf", lambda mirror: Idf(mirror.texts))
         decline = render(self.prompts["decline"], question=standalone)
         answer: Answer | None = None
