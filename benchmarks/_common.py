@@ -68,14 +68,12 @@ def assistant_for(corpus: Path, name: str | None = None, **overrides: Any):
 
 def gold_keys(assistant, qa: dict) -> set[tuple[str, int]]:
     """(doc_id, paragraph) of every evidence quote: the paragraph whose whole text equals the quote."""
-    mirror = assistant.index.mirror()
     by_text = _paragraph_lookup(assistant)
     keys = set()
     for ev in qa.get("evidence", []):
         key = by_text.get((ev["doc_id"], ev["quote"].strip()))
         if key is not None:
             keys.add(key)
-    del mirror
     return keys
 
 

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 RESULTS = ROOT / "benchmarks" / "results" / "citation_check.json"
 
-from _common import clean_env, datasets_dir, read_jsonl  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from _common import clean_env, datasets_dir, gold_keys, read_jsonl  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 STYLES = ("sentence", "window", "qa")
 TARGET_CATCH, TARGET_FALSE_FLAG, TARGET_MS = 0.95, 0.05, 20.0
 
@@ -85,15 +85,6 @@ def build_assistant(index_dir: Path, **overrides):
     return assistant
 
 
-def gold_key(assistant, question: dict) -> tuple[str, int] | None:
-    paragraphs = assistant.index.mirror().paragraphs
-    for ev in question["evidence"]:
-        for key, para in paragraphs.items():
-            if key[0] == ev["doc_id"] and para.text.strip() == ev["quote"].strip():
-                return key
-    return None
-
-
 # --- tuning ---------------------------------------------------------------------------------------------
 def tune(index_dir: Path, limit: int | None) -> None:
     import numpy as np
@@ -111,7 +102,7 @@ def tune(index_dir: Path, limit: int | None) -> None:
     X, y, styles = [], [], []
     started = time.perf_counter()
     for i, q in enumerate(questions):
-        key = gold_key(assistant, q)
+        key = next(iter(gold_keys(assistant, q)), None)  # one evidence paragraph per SQuAD question
         if key is None:
             continue
         contexts = assistant.retrieve(q["question"])
@@ -188,7 +179,7 @@ def measure(index_dir: Path, limit: int | None) -> dict:
                 refusals["asked"] += 1
                 refusals["refused"] += assistant.ask(q["question"]).refused
                 continue
-            key = gold_key(assistant, q)
+            key = next(iter(gold_keys(assistant, q)), None)  # one evidence paragraph per SQuAD question
             keys = [(c.doc_id, c.paragraph) for c in budget.sources]
             if key is None:
                 skipped["gold_not_found"] += 1
