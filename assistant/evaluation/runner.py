@@ -28,7 +28,7 @@ from assistant.evaluation.metrics import score_question, summarize
 from assistant.evaluation.report import EvalReport
 from assistant.evaluation.suites import Key, Suite, load_suite
 from assistant.models import Document
-from assistant.readers import collect
+from assistant.readers import collect, files_under
 from assistant.settings import Settings
 
 ROUND = 6  # digits kept for scores: float noise in the last bits must not change a report
@@ -43,16 +43,9 @@ def cache_root() -> Path:
     return Path(base) / "assistant" / "eval"
 
 
-def corpus_files(corpus: Path) -> list[Path]:
-    if corpus.is_file():
-        return [corpus]
-    return sorted(p for p in corpus.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(corpus).parts))
-
-
 def corpus_hash(corpus: Path) -> str:
     digest = hashlib.sha256()
-    for path in corpus_files(corpus):
+    for path in files_under(corpus):
         digest.update(path.relative_to(corpus).as_posix().encode() if corpus.is_dir() else path.name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

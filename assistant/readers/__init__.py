@@ -31,7 +31,8 @@ class Skipped:
     reason: str
 
 
-def _files(root: Path) -> list[Path]:
+def files_under(root: Path) -> list[Path]:
+    """The files an ingest of `root` reads: the file itself, or every file below the folder that is not hidden."""
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*") if p.is_file() and not any(
@@ -45,7 +46,7 @@ def collect(paths: list[str | Path]) -> Iterator[Document | Skipped]:
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     for root in roots:
-        for path in _files(root):
+        for path in files_under(root):
             yield from read_file(path, doc_id_for(root, path))
 
 
