@@ -1,7 +1,8 @@
 """End to end against a real `llama_cpp.server` with a tiny random-weight GGUF: proves the wire path.
 
-Skipped unless llama-cpp-python (with its server extra) and gguf are importable. They are not CI
-requirements: llama-cpp-python has no wheel for this Python and compiles for about 7 minutes. To run it:
+Skipped unless llama-cpp-python (with its server extra) and gguf are importable. They are not test requirements:
+llama-cpp-python has no wheel for this Python and compiles for about 7 minutes. `.ci/run` builds them once in a
+virtualenv of their own and points LLAMA_CPP_PYTHON at it, so CI runs this test. To run it yourself:
 
     CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install 'llama-cpp-python[server]' gguf
     .venv/bin/python -m pytest tests/test_llama_cpp.py -q
@@ -46,7 +47,7 @@ def _importable(python: str, *modules: str) -> bool:
 
 if not _importable(LLAMA_PYTHON, "llama_cpp.server", "gguf"):
     pytest.skip("llama-cpp-python[server] and gguf are not installed for " + LLAMA_PYTHON + " (a 7-minute "
-                "compile, not a CI dependency); see this file's docstring to run it, or set LLAMA_CPP_PYTHON",
+                "compile, not a test dependency); see this file's docstring to run it, or set LLAMA_CPP_PYTHON",
                 allow_module_level=True)
 
 
