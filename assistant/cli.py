@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -42,8 +43,13 @@ def cmd_ingest(args) -> int:
 
 
 def print_answer(answer, text: bool = True) -> None:
+    from assistant.answering.answerability import support_note
+
     if text:
         print(answer.text)
+    if answer.support == "weak" or answer.confidence is not None:
+        print(("⚠ " if answer.support == "weak" else "") + support_note(answer.support, answer.confidence,
+                                                                        answer.uncovered))
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     if answer.citations:
@@ -55,15 +61,47 @@ def print_answer(answer, text: bool = True) -> None:
         print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
 
 
+def read_history(path: Path) -> list[dict]:
+    """The conversation kept in a --history file (a JSON list of {"role", "content"} messages); [] when new."""
+    if not path.exists():
+        return []
+    try:
+        messages = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise QuestionError(f"--history {path}: not a readable JSON conversation ({exc})") from None
+    if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
+            for m in messages):
+        raise QuestionError(f"--history {path}: expected a JSON list of {{\"role\": \"user\"|\"assistant\", "
+                            "\"content\": text}} messages")
+    return messages
+
+
+def write_history(path: Path, messages: list[dict], question: str, answer) -> None:
+    """Append this turn and replace the file whole (a crash never leaves half a conversation)."""
+    messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(messages, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
 def cmd_ask(args) -> int:
-    """Print the answer as it arrives (LLM mode streams), then its checked citations; --json prints one object."""
+    """Print the answer as it arrives (LLM mode streams), then its confidence and checked citations; --json
+    prints one object. With --history FILE the question continues the conversation kept in FILE, and the turn
+    is added to it."""
     assistant = _assistant(args)
+    history_file = Path(args.history).expanduser() if args.history else None
+    history = read_history(history_file) if history_file else []
     if args.json:
-        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
+        answer = assistant.ask(args.question, history=history)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        if history_file:
+            write_history(history_file, history, args.question, answer)
         return 0
     shown = ""
     answer = None
-    for item in assistant.stream(args.question):
+    for item in assistant.stream(args.question, history=history):
         if isinstance(item, str):
             sys.stdout.write(item)
             sys.stdout.flush()
@@ -75,6 +113,8 @@ def cmd_ask(args) -> int:
     if answer.text.strip() != shown.strip():  # the check changed the text (markers removed, refusal, fallback)
         print(("\n" if shown else "") + answer.text)
     print_answer(answer, text=False)
+    if history_file:
+        write_history(history_file, history, args.question, answer)
     return 0
 
 
@@ -112,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--top-k", type=int, dest="top_k")
     p.add_argument("--mode", choices=["offline", "llm"], help="override ASSISTANT_ANSWER_MODE")
+    p.add_argument("--history", metavar="FILE", help="continue the conversation kept in FILE (JSON messages; "
+                                                     "created if missing) and add this turn to it")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("docs", help="list indexed documents")

@@ -14,7 +14,8 @@ Sets:
   whose gold paragraphs are all still there ("still answerable") should not. Other answerable questions whose
   every gold paragraph was cut too are reported apart ("collateral") and in neither group.
 - off_corpus: squad2_dev's 140 answerable questions asked against the news_dev corpus (not about them).
-- seed_article: benchmarks/suites/seed_article.qa.jsonl over seeds/ (the demo corpus).
+- seed_article: benchmarks/suites/seed_article.qa.jsonl over seeds/ (the demo corpus): answerable questions,
+  two-turn conversations, off-topic and near-topic unanswerable ones.
 
 For answerable questions: gold paragraph cited, gold answer string present (SQuAD-normalised containment),
 citation precision (share of cited paragraphs that are gold) and recall, declined. A declined answerable question
@@ -82,8 +83,8 @@ def ask_all(assistant, questions: list[dict], kind_of) -> list[dict]:
     for q in questions:
         answer = assistant.ask(q["question"], history=q.get("history"))
         kind = kind_of(q)
-        row = {"id": q["id"], "kind": kind, "declined": answer.refused, "confidence": _confidence(answer),
-               "support": getattr(answer, "support", None), "ms": round(answer.seconds * 1000, 1)}
+        row = {"id": q["id"], "kind": kind, "declined": answer.refused, "confidence": answer.confidence,
+               "support": answer.support, "ms": round(answer.seconds * 1000, 1)}
         if kind == "answerable":
             gold = c.gold_keys(assistant, q)
             cited = [(cit.doc_id, cit.paragraph) for cit in answer.citations]
@@ -92,13 +93,6 @@ def ask_all(assistant, questions: list[dict], kind_of) -> list[dict]:
                        precision=None if answer.refused else citation_precision(cited, gold))
         rows.append(row)
     return rows
-
-
-def _confidence(answer) -> float | None:
-    value = getattr(answer, "confidence", None)
-    if value is None:  # answerers before Answer.confidence reported it in usage
-        value = answer.usage.get("answerable_probability")
-    return None if value is None else round(float(value), 4)
 
 
 def mean(values) -> float | None:
@@ -162,6 +156,9 @@ def main() -> None:
     def labelled(q: dict) -> str:
         return "answerable" if q["answerable"] else "unanswerable"
 
+    def seed_kind(q: dict) -> str:  # the seed suite's own near-topic questions, apart from the off-topic ones
+        return "near_topic" if q["id"].startswith("seed-near-") else labelled(q)
+
     def near_topic(q: dict) -> str:
         if q["id"] in cut_ids:
             return "cut"
@@ -175,7 +172,7 @@ def main() -> None:
         "near_topic": ask_all(c.assistant_for(cut_path, name=cut_path.name.removesuffix(".corpus.jsonl")),
                               [q for q in squad if q["answerable"]], near_topic),
         "off_corpus": ask_all(news_assistant, [q for q in squad if q["answerable"]], lambda q: "off_corpus"),
-        "seed_article": ask_all(c.assistant_for(c.ROOT / "seeds", name="seeds"), seed, labelled),
+        "seed_article": ask_all(c.assistant_for(c.ROOT / "seeds", name="seeds"), seed, seed_kind),
     }
     summary = {name: summarize(rows) for name, rows in sets.items()}
     summary["near_topic"]["cut_declined"] = summary["near_topic"].pop("cut_declined", None)

@@ -16,7 +16,7 @@ GATE_FAILED = 3
 BAD_INPUT = 2
 
 EPILOG = """metrics: hit@1 hit@5 mrr citation_precision citation_recall answer_match answer_f1 decline_precision
-decline_recall decline_f1 latency_p50_ms latency_p95_ms (and judged_correctness judged_faithfulness with --judge)
+decline_recall decline_f1 answerable_declined latency_p50_ms latency_p95_ms (and judged_correctness judged_faithfulness with --judge)
 
 examples:
   assistant eval benchmarks/suites/squad2_subset.qa.jsonl

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.metrics import LATENCY, LOWER_IS_BETTER, METRICS
 
 JUDGED = ("judged_correctness", "judged_faithfulness")
 GATED = (*METRICS, *JUDGED)
@@ -101,7 +101,7 @@ def compare(metrics: Mapping[str, float | None], rows: Sequence[Mapping[str, Any
         if change is None:
             verdict = "n/a"
         elif abs(change) <= EPSILON * max(1.0, abs(before)) or (
-                name in LOWER_IS_BETTER and abs(change) <= LATENCY_NOISE * abs(before)):
+                name in LATENCY and abs(change) <= LATENCY_NOISE * abs(before)):
             verdict = "same"
         else:
             verdict = "better" if (change < 0) == (name in LOWER_IS_BETTER) else "worse"

@@ -6,7 +6,9 @@ Paragraphs are identified by (doc_id, paragraph number) keys. Conventions:
   paragraph is cited, else 0. Both are None for a declined answer or an unanswerable question.
 - answer match: some gold answer is contained in the answer after SQuAD normalisation; answer F1: the best
   SQuAD token F1 against any gold answer.
-- decline precision/recall/F1 are computed over a whole suite (the positive class is "declined").
+- decline precision/recall/F1 are computed over a whole suite (the positive class is "declined");
+  answerable_declined is the share of answerable questions declined (lower is better: a gate with
+  `--max answerable_declined=0` proves no answerable question was turned away).
 - latency percentiles are nearest-rank: p95 of 20 values is the 19th smallest.
 """
 
@@ -101,10 +103,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 # Metric names as --min, --compare and report.json use them, in display order.
 RETRIEVAL = ("hit@1", "hit@5", "mrr")
 PER_QUESTION = (*RETRIEVAL, "citation_precision", "citation_recall", "answer_match", "answer_f1")
-DECLINE = ("decline_precision", "decline_recall", "decline_f1")
+DECLINE = ("decline_precision", "decline_recall", "decline_f1", "answerable_declined")
 LATENCY = ("latency_p50_ms", "latency_p95_ms")
 METRICS = (*PER_QUESTION, *DECLINE, *LATENCY)
-LOWER_IS_BETTER = frozenset(LATENCY)
+LOWER_IS_BETTER = frozenset((*LATENCY, "answerable_declined"))
 
 
 def score_question(*, answerable: bool, golds: Sequence[str], evidence: set[Key], retrieved: Sequence[Key],
@@ -151,8 +153,10 @@ def summarize(rows: Sequence[dict]) -> tuple[dict[str, float | None], dict[str, 
         metrics[name], counts[name] = mean(values), len(values)
     declines = decline_scores([bool(r["declined"]) for r in rows], [not r["answerable"] for r in rows])
     metrics.update(declines)
+    metrics["answerable_declined"] = mean([float(bool(r["declined"])) for r in rows if r["answerable"]])
     for name in DECLINE:
         counts[name] = len(rows)
+    counts["answerable_declined"] = sum(bool(r["answerable"]) for r in rows)
     latencies = [r["latency_ms"] for r in rows if r.get("latency_ms") is not None]
     metrics["latency_p50_ms"] = percentile(latencies, 50)
     metrics["latency_p95_ms"] = percentile(latencies, 95)

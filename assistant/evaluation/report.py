@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation.gate import JUDGED
-from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.metrics import LATENCY, METRICS
 
 SCHEMA = "assistant-eval/1"
 VOLATILE = ("latency_ms", "usage", "judge", "retrieved")  # per-question fields left out of the fingerprint
@@ -27,7 +27,7 @@ LABELS = {
     "citation_precision": "citations that are evidence", "citation_recall": "answers citing some evidence",
     "answer_match": "answers containing a gold answer", "answer_f1": "token F1 vs gold answer",
     "decline_precision": "declines that were right", "decline_recall": "unanswerable questions declined",
-    "decline_f1": "decline F1", "latency_p50_ms": "median time per question",
+    "decline_f1": "decline F1", "answerable_declined": "answerable questions declined", "latency_p50_ms": "median time per question",
     "latency_p95_ms": "95th percentile time", "judged_correctness": "judge: answer correct",
     "judged_faithfulness": "judge: answer supported by citations",
 }
@@ -63,7 +63,7 @@ class EvalReport:
     def fingerprint(self) -> str:
         stable = {
             "suite": {k: v for k, v in self.suite.items() if k not in ("path", "corpus")},  # same on any clone
-            "metrics": {k: v for k, v in self.metrics.items() if k not in LOWER_IS_BETTER and k not in JUDGED},
+            "metrics": {k: v for k, v in self.metrics.items() if k not in LATENCY and k not in JUDGED},
             "questions": [{k: v for k, v in q.items() if k not in VOLATILE} for q in self.questions],
         }
         blob = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)

@@ -59,10 +59,24 @@ def link_markers(text: str, citations: Sequence[dict], turn: int) -> str:
     return "".join(pieces)
 
 
+def support_label(answer: dict) -> str:
+    """How far the sources carry the answer, in words: a visible "weakly supported" warning naming what the cited
+    passages do not cover, else the confidence in small print (nothing when it was not estimated)."""
+    from assistant.answering.answerability import support_note
+
+    band, confidence = answer.get("support") or "confident", answer.get("confidence")
+    if band != "weak" and confidence is None:
+        return ""
+    note = esc(support_note(band, confidence, list(answer.get("uncovered") or [])))
+    if band == "weak":
+        return f'<div class="support weak" role="note"><span class="support-icon">⚠</span> {note}</div>'
+    return f'<div class="support {esc(band)}">{note}</div>'
+
+
 def chat_message(answer: dict, turn: int) -> str:
     """The assistant's message in the chat: the answer with linked markers and a one-line list of its sources."""
     if answer.get("refused"):
-        return f'<div class="declined">{esc(answer["answer"])}</div>'
+        return f'<div class="declined">{esc(answer["answer"])}</div>{support_label(answer)}'
     body = link_markers(answer["answer"], answer.get("citations", []), turn)
     items = []
     for c in answer.get("citations", []):
@@ -70,7 +84,7 @@ def chat_message(answer: dict, turn: int) -> str:
         items.append(f'<a class="cite-ref" href="#{source_id(turn, c["marker"])}" data-turn="{turn}" '
                      f'data-marker="{c["marker"]}"><b>{c["marker"]}</b> {esc(_para_label(c))}</a>{flag}')
     footer = f'<div class="cite-list">Sources: {" · ".join(items)}</div>' if items else ""
-    return f'<div class="answer">{body}</div>{footer}'
+    return f'<div class="answer">{body}</div>{support_label(answer)}{footer}'
 
 
 def chat_messages(turns: Sequence[dict]) -> list[dict[str, str]]:

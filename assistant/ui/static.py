@@ -15,6 +15,9 @@ a.cite { display: inline-block; min-width: 1.35em; padding: 0 .35em; margin: 0 1
   border: 1px solid var(--color-accent); cursor: pointer; }
 a.cite:hover { background: var(--color-accent); color: white !important; }
 a.cite.unverified { border-style: dashed; background: #fff4e5; color: #9a5b00 !important; border-color: #d98e04; }
+.support { margin-top: .45em; font-size: .8em; color: var(--body-text-color-subdued); }
+.support.weak { font-size: .85em; color: #9a5b00; background: #fff4e5; border: 1px solid #d98e04; border-radius: 6px;
+  padding: 3px 8px; }
 .cite-list { margin-top: .5em; font-size: .8em; color: var(--body-text-color-subdued); }
 .cite-list a.cite-ref { text-decoration: none !important; color: inherit !important; cursor: pointer; }
 .cite-list a.cite-ref b { color: var(--color-accent); }

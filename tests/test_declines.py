@@ -1,0 +1,66 @@
+"""Declining what the documents do not say, one test per kind of negative the decline model was fitted on.
+
+Each test asks a question while the documents cannot answer it, then while they can, on a real index: the
+same question must be declined first and answered (citing the right paragraph) once the paragraph is there.
+"""
+
+from __future__ import annotations
+
+from conftest import SEEDS
+
+FOUNDED = "Marigold Station was founded in 1987 by the geologist Hanna Voss."
+STATION = ["Marigold Station",
+           "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.",
+           FOUNDED,
+           "Today twelve scientists live there during the summer months.",
+           "A supply ship, the Northern Tern, calls every six weeks from the port of Haldvik."]
+
+
+def write(folder, paragraphs: list[str]):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "marigold.txt"
+    path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
+def cites(answer, text: str) -> bool:
+    return any(text in c.quote for c in answer.citations)
+
+
+def test_near_topic_the_article_stays_but_the_fact_is_cut(make_assistant, tmp_path):
+    assistant = make_assistant()
+    question = "Who founded Marigold Station?"
+    assistant.ingest([write(tmp_path / "docs", [p for p in STATION if p != FOUNDED])])
+    declined = assistant.ask(question)
+    assert declined.refused and declined.support == "declined"
+    assert declined.text.startswith("The documents do not say") and declined.citations == []
+    assistant.ingest([write(tmp_path / "docs", STATION)])  # the paragraph is back
+    answered = assistant.ask(question)
+    assert not answered.refused and "Hanna Voss" in answered.text and cites(answered, "Hanna Voss")
+    assert answered.confidence > declined.confidence
+
+
+def test_off_corpus_the_documents_are_about_something_else(make_assistant, tmp_path):
+    assistant = make_assistant()
+    question = "In which year was Marigold Station founded?"
+    assistant.ingest([SEEDS])  # a news article about airstrikes in Syria
+    declined = assistant.ask(question)
+    assert declined.refused and declined.citations == []
+    assistant.ingest([write(tmp_path / "docs", STATION)])
+    answered = assistant.ask(question)
+    assert not answered.refused and "1987" in answered.text and cites(answered, "1987")
+    assert answered.confidence > declined.confidence
+
+
+def test_adversarial_the_paragraph_names_someone_else(make_assistant, tmp_path):
+    """SQuAD 2.0's kind: the question looks answered by a paragraph that says it of someone else."""
+    assistant = make_assistant()
+    question = "In which year did the volcanologist Piet Kramer found Marigold Station?"
+    assistant.ingest([write(tmp_path / "docs", STATION)])
+    declined = assistant.ask(question)
+    assert declined.refused and declined.citations == []
+    assert "Piet Kramer" in declined.uncovered  # what the documents do not mention, as the user wrote it
+    kramer = FOUNDED.replace("the geologist Hanna Voss", "the volcanologist Piet Kramer")
+    assistant.ingest([write(tmp_path / "docs", [kramer if p == FOUNDED else p for p in STATION])])
+    answered = assistant.ask(question)
+    assert not answered.refused and "1987" in answered.text and cites(answered, "Piet Kramer")
