@@ -64,9 +64,9 @@ class Settings(BaseModel):
         "are labelled 'weakly supported'. Default: the value fitted with the answerer's weights."
     )
     cross_encoder: bool = Field(
-        True, description="Judge answerability with the shipped cross-encoder model (about 15 ms a question). "
-        "False uses the lexical features alone: a little faster, and it declines fewer questions the documents "
-        "do not answer."
+        True, description="Offline answerer: let the shipped answerability cross-encoder judge the best sentence "
+        "(a few ms a question). False uses the lexical features alone: a little faster, and it tells fewer "
+        "questions the documents do not answer from ones they do."
     )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------

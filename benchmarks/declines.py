@@ -23,6 +23,9 @@ is neither cited nor present. For unanswerable ones: declined. `confidence` (Ans
 estimated probability that the documents answer the question: its AUC per kind of negative and its reliability
 table (pooled over every set's questions) say how far it can be trusted.
 
+Speed: `Assistant.ask` p50 per set (the first question of each set, which builds BM25 and the IDF table, is
+asked once before and not counted).
+
 Writes benchmarks/results/declines.json (summary, per-question declines and confidences).
 """
 

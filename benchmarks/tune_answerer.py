@@ -20,13 +20,16 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
 3. answerability (`answerability.FEATURES`): L2-regularised logistic regression. Answerable questions weigh as
    much as the unanswerable ones, and each kind of negative (near-topic, off-corpus, adversarial) a third of
    those. Cross-validated by article (8 folds); Platt scaling on the cross-validated scores makes the output a
-   calibrated probability (`confidence`). The decline threshold is the confidence below which
-   `--target-declined` of the answerable train questions fall (cross-validated); the confident threshold is
-   0.5 or the decline threshold if higher: below it, more likely than not, the documents do not answer.
+   calibrated probability (`confidence`). When a necessary answer-type check fails (`answer_types.failed_checks`)
+   the confidence is capped at the share of such examples that are answerable (`check_confidence`). The decline
+   threshold is the confidence below which `--target-declined` of the answerable train questions fall
+   (cross-validated, cap included): 3 % is the largest share that keeps the cross-validated gold-paragraph
+   citation rate within 2 points of never declining. The confident threshold is 0.5 or the decline threshold if
+   higher: below it, more likely than not, the documents do not answer.
 4. with --cross-encoder (a model from benchmarks/answerability_cross_encoder.py, trained without the HOLDOUT
-   articles): its logit on (question, the paragraph the answer quotes) is stacked with the features' score by
-   a second logistic model fitted on the HOLDOUT articles' examples only (which neither model was fitted on);
-   its thresholds come from those articles too. The model is copied to assistant/data/answerability.int8.onnx.
+   articles): its logit on the best sentence is stacked with the features' score by a second logistic model
+   fitted on the HOLDOUT articles' examples only (which neither model was fitted on); the thresholds come from
+   those articles too. The model is copied to assistant/data/answerability.int8.onnx.
 """
 
 from __future__ import annotations
@@ -290,6 +293,8 @@ def sample_weights(kinds: np.ndarray) -> np.ndarray:
 
 def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=(0.01, 0.02, 0.03, 0.05, 0.08,
                                                                                    0.1)) -> dict:
+    """Declines per kind at thresholds that decline given shares of the answerable examples (a confidence
+    capped by a failed check sits below every threshold that matters: pass it lowered, e.g. -1)."""
     out = {}
     for share in shares:
         cut = float(np.quantile(conf[y == 1], share))
@@ -310,9 +315,25 @@ def reliability(conf: np.ndarray, y: np.ndarray, weight: np.ndarray) -> list[dic
     return table
 
 
-def fit_answerability(x, y, kinds, articles, names, l2, target) -> tuple[dict, np.ndarray, dict]:
-    """Features-only model, cross-validated by article: (model with calibration and thresholds, CV confidence,
-    report)."""
+def check_confidence(failed: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> float:
+    """The share of the examples failing a necessary check that the documents answer (prior 50/50, as the
+    calibration): what the confidence is capped at when a check fails."""
+    weight = sample_weights(kinds)
+    return float(np.average(y[failed], weights=weight[failed])) if failed.any() else 0.0
+
+
+def decline_threshold(conf: np.ndarray, failed: np.ndarray, target: float) -> float:
+    """The confidence below which, together with the questions failing a necessary check (always declined),
+    `target` of these answerable questions are declined."""
+    rest = np.sort(conf[~failed])
+    budget = int(round(target * len(conf))) - int(failed.sum())
+    return float(rest[budget]) if 0 <= budget < len(rest) else (float(rest[0]) if budget < 0 else 1.0)
+
+
+def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> tuple[dict, np.ndarray, dict]:
+    """Features-only model, cross-validated by article: (model with calibration and thresholds, CV confidence
+    with the failed checks' cap applied, report). The decline threshold declines, with the failed checks,
+    `target` of the answerable examples (cross-validated)."""
     weight = sample_weights(kinds)
     cv_z = np.zeros(len(y))
     for article in sorted(set(articles)):
@@ -323,113 +344,82 @@ def fit_answerability(x, y, kinds, articles, names, l2, target) -> tuple[dict, n
     cv_conf = sigmoid(scale * cv_z + shift)
     model = logistic_model(x, y, weight, names, l2)
     model["calibration"] = [scale, shift]
-    decline = float(np.quantile(cv_conf[y == 1], target))
+    decline = decline_threshold(cv_conf[y == 1], failed[y == 1], target)
     model["decline_threshold"] = round(decline, 4)
     model["confident_threshold"] = round(max(0.5, decline), 4)
+    cv_conf = np.where(failed, np.minimum(cv_conf, cap), cv_conf)  # what the user is shown
     report = {"auc": round(auc(cv_conf, y), 4), **{
         f"auc answerable vs {kind}": round(auc(cv_conf[(kinds == kind) | (y == 1)], y[(kinds == kind) | (y == 1)]), 4)
         for kind in data.KINDS[1:]}, "operating_points (share of answerable declined)":
-        operating_points(cv_conf, y, kinds), "reliability": reliability(cv_conf, y, weight)}
+        operating_points(np.where(failed, -1.0, cv_conf), y, kinds), "reliability": reliability(cv_conf, y, weight)}
     return model, cv_conf, report
 
 
 class CachedCrossEncoder:
-    """The shipped CrossEncoder behind a (question, paragraph) -> logit cache kept on disk between runs."""
+    """The answerer's CrossEncoder behind a (question, text) -> logit cache kept on disk between runs; `ms` holds
+    the time per text of every batch that ran the model."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_tokens: int = 128) -> None:
         import hashlib
 
-        from assistant.answering.answerability import CrossEncoder
+        from assistant.answering.cross_encoder import CrossEncoder
 
-        self.encoder = CrossEncoder(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        self.file = c.CACHE / "answerability" / f"logits-{digest}.json"
+        self.encoder = CrossEncoder(path, max_tokens)
+        self.file = c.CACHE / "answerability" / f"logits-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.json"
         self.cache = json.loads(self.file.read_text()) if self.file.is_file() else {}
+        self.ms: list[float] = []
 
-    def logits(self, question: str, paragraphs: list[str]) -> list[float]:
-        keys = [f"{question}\n{p}" for p in paragraphs]
-        missing = [(k, p) for k, p in zip(keys, paragraphs) if k not in self.cache]
-        if missing:
-            for (k, _), v in zip(missing, self.encoder.logits(question, [p for _, p in missing])):
+    def logits(self, question: str, texts: list[str]) -> list[float]:
+        keys = [f"{question}\n{t}" for t in texts]
+        todo = [(k, t) for k, t in zip(keys, texts) if k not in self.cache]
+        if todo:
+            started = time.perf_counter()
+            for (k, _), v in zip(todo, self.encoder.logits(question, [t for _, t in todo])):
                 self.cache[k] = v
+            self.ms.append((time.perf_counter() - started) * 1000 / len(todo))
         return [self.cache[k] for k in keys]
 
-    def logit(self, question: str, paragraph: str) -> float:
-        return self.logits(question, [paragraph])[0]
+    def logit(self, question: str, text: str) -> float:
+        return self.logits(question, [text])[0]
 
     def save(self) -> None:
         self.file.write_text(json.dumps(self.cache))
 
 
-def reranked(examples, rows, encoder, within: float, weight: float) -> tuple[list[dict], np.ndarray]:
-    """Rows with the cross-encoder's paragraph choice applied (`extractive.rerank`), and the chosen logits."""
-    import dataclasses
-
-    from assistant.answering.answerability import question_features
-    from assistant.answering.extractive import rerank
-
-    out, logits = [], np.full(len(rows), -10.0)
-    for i, (e, row) in enumerate(zip(examples, rows)):
-        ranked = [dataclasses.replace(cd) for cd in row["ranked"]]  # rerank changes scores: work on copies
-        if ranked:
-            ranked, logits[i] = rerank(ranked, row["q"], encoder, {"rerank_within": within, "rerank_weight": weight})
-        q = row["q"]
-        features = question_features(q.text, ranked, e.contexts, row["idf"], q.weights, q.asked) if ranked else None
-        out.append({**row, "ranked": ranked, "features": features})
-    return out, logits
-
-
-def fit_stacked(examples, rows, features_model, y, kinds, articles, names, encoder, holdout, target, l2,
-                compose, max_sentences) -> tuple[dict, dict]:
-    """The cross-encoder picks the paragraph (`rerank`: margin and weight chosen on the holdout articles' answerable
-    questions, for the gold paragraph cited and citation precision) and judges it: its logit is stacked with the
-    features' score (a features model refitted without the holdout articles) by a logistic model fitted on the
-    holdout articles' examples, then folded back into one linear model over the features and the logit."""
+def fit_stacked(features_model, x, y, kinds, articles, names, logit, holdout, failed, cap) -> tuple[dict, dict]:
+    """The cross-encoder's logit on the best sentence, stacked with the features' score (a features model
+    refitted without the holdout articles) by a logistic model fitted on the holdout articles' examples, which
+    neither model saw; folded back into one linear model over the features and the logit. Both models output a
+    calibrated probability, so the features model's thresholds (fitted on all eight articles' questions, far
+    more than the holdout's) are kept; the report says what they decline on the holdout articles."""
     held = np.isin(articles, holdout)
-    held_answerable = [i for i in np.flatnonzero(held) if examples[i].kind == "answerable"]
-    sub = [examples[i] for i in held_answerable]
-    grid = {}
-    for within in (0.0, 1.0, 2.0, 3.0, 5.0):
-        for weight in (0.0, 0.25, 0.5, 1.0, 2.0):
-            if within == 0.0 and weight > 0.0:
-                continue
-            sub_rows, _ = reranked(sub, [rows[i] for i in held_answerable], encoder, within, weight)
-            grid[(within, weight)] = answer_quality(sub, sub_rows, compose, max_sentences)
-    (within, weight), quality = max(grid.items(), key=lambda kv: kv[1]["gold_cited"] + kv[1]["citation_precision"])
-    new_rows, ce = reranked(examples, rows, encoder, within, weight)
-    x = np.array([[r["features"][n] for n in names] if r["features"] else [0.0] * len(names) for r in new_rows])
-    lexical = logistic_model(x[~held], y[~held], sample_weights(kinds[~held]), names, l2)
-    full = logistic_model(x, y, sample_weights(kinds), names, l2)
-    pair = np.column_stack([z_of(lexical, x, names), ce])
+    lexical = logistic_model(x[~held], y[~held], sample_weights(kinds[~held]), names, 1.0)
+    pair = np.column_stack([z_of(lexical, x, names), logit])
     stack = logistic_model(pair[held], y[held], sample_weights(kinds[held]), ["lexical", "cross_encoder"], 0.01)
     a, b = stack["weights"]["lexical"], stack["weights"]["cross_encoder"]
-    model = {"bias": a * full["bias"] + stack["bias"],  # a * (features model on all articles) + b * logit + bias
-             "weights": {**{n: a * w for n, w in full["weights"].items()}, "cross_encoder": b},
-             "calibration": [1.0, 0.0], "rerank_within": within, "rerank_weight": weight}
-    conf_held = sigmoid(stack["bias"] + pair[held] @ np.array([a, b]))
-    decline = float(np.quantile(conf_held[y[held] == 1], target))
-    model["decline_threshold"] = round(decline, 4)
-    model["confident_threshold"] = round(max(0.5, decline), 4)
-    yh, kh = y[held], kinds[held]
-    lex_only = sigmoid(z_of(lexical, x[held], names))
-
-    def aucs(scores):
-        return {"all": round(auc(scores, yh), 4), **{kind: round(auc(scores[(kh == kind) | (yh == 1)],
+    model = {"bias": a * features_model["bias"] + stack["bias"],  # a * (features model, all articles) + b * logit
+             "weights": {**{n: a * w for n, w in features_model["weights"].items()}, "cross_encoder": b},
+             "calibration": [1.0, 0.0]}
+    yh, kh, fh = y[held], kinds[held], failed[held]
+    conf = sigmoid(z_of(stack, pair[held], ["lexical", "cross_encoder"]))
+    conf = np.where(fh, np.minimum(conf, cap), conf)
+    lexical_conf = sigmoid(pair[held, 0])
+    lexical_conf = np.where(fh, np.minimum(lexical_conf, cap), lexical_conf)
+    model["decline_threshold"] = features_model["decline_threshold"]
+    model["confident_threshold"] = features_model["confident_threshold"]
+    at_threshold = {name: {kind: round(float(((v < model["decline_threshold"]) | fh)[kh == kind].mean()), 4)
+                           for kind in data.KINDS} for name, v in (("features", lexical_conf), ("stacked", conf))}
+    report = {"holdout_articles": list(holdout), "examples": int(held.sum()), "stack": stack,
+              "auc (holdout articles)": {
+                  name: {"all": round(auc(v, yh), 4), **{kind: round(auc(v[(kh == kind) | (yh == 1)],
                                                                      yh[(kh == kind) | (yh == 1)]), 4)
-                                                     for kind in data.KINDS[1:]}}
-
-    declined = np.zeros(len(examples), bool)
-    declined[held] = conf_held < decline
-    held_all = [examples[i] for i in np.flatnonzero(held)]
-    report = {"holdout_articles": list(holdout), "examples": int(held.sum()),
-              "rerank grid on holdout answerable (within, weight)": {f"{k[0]}, {k[1]}": v for k, v in grid.items()},
-              "rerank chosen": {"within": within, "weight": weight, **quality}, "stack": stack,
-              "auc (holdout articles)": {"features": aucs(lex_only), "cross_encoder": aucs(ce[held]),
-                                         "stacked": aucs(conf_held)},
-              "operating_points (holdout; share of answerable declined)": operating_points(conf_held, yh, kh),
-              "answers at the threshold (holdout)": answer_quality(
-                  held_all, [new_rows[i] for i in np.flatnonzero(held)], compose, max_sentences, declined[held]),
-              "reliability (holdout)": reliability(conf_held, yh, sample_weights(kh))}
+                                                         for kind in data.KINDS[1:]}}
+                  for name, v in (("features", lexical_conf), ("cross_encoder", pair[held, 1]), ("stacked", conf))},
+              "declined at the decline threshold (holdout)": at_threshold,
+              "operating_points (holdout; share of answerable declined)": operating_points(
+                  np.where(fh, -1.0, conf), yh, kh),
+              "features model's operating points (holdout)": operating_points(np.where(fh, -1.0, lexical_conf), yh, kh),
+              "reliability (holdout)": reliability(conf, yh, sample_weights(kh))}
     return model, report
 
 
@@ -438,13 +428,14 @@ def main() -> None:
     parser.add_argument("--target-declined", type=float, default=0.03,
                         help="share of answerable train questions declined at the decline threshold")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
-    parser.add_argument("--cross-encoder", type=Path, help="an int8 ONNX cross-encoder to stack and ship")
+    parser.add_argument("--cross-encoder", type=Path, help="the int8 ONNX cross-encoder to stack with the features "
+                        "and ship (benchmarks/answerability_cross_encoder.py train)")
     parser.add_argument("--holdout", default="Harvard_University,Islamism",
                         help="the articles the cross-encoder was trained without (its stacking set)")
-    parser.add_argument("--dry-run", action="store_true", help="do not write answerer.json")
+    parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
-    from assistant.answering.answerability import FEATURES
+    from assistant.answering.answerability import FEATURES, checks_failed
     from assistant.settings import Settings
 
     started = time.perf_counter()
@@ -465,22 +456,28 @@ def main() -> None:
     y = np.array([e.label for e in examples], dtype=float)
     articles = np.array([e.article for e in examples])
     x = np.array([[r["features"][n] for n in FEATURES] if r["features"] else [0.0] * len(FEATURES) for r in rows])
+    failed = np.array([bool(checks_failed(r["q"].asked, r["ranked"])) for r in rows])
+    cap = check_confidence(failed, y, kinds)
     features_model, cv_conf, cv_report = fit_answerability(x, y, kinds, articles, FEATURES, args.l2,
-                                                           args.target_declined)
-    answerability = {"features": features_model}
+                                                           args.target_declined, failed, cap)
+    answerability = {"check_confidence": round(cap, 4), "features": features_model}
+    if args.cross_encoder:
+        encoder = CachedCrossEncoder(args.cross_encoder)
+        logit = np.array([encoder.logit(e.question, r["ranked"][0].text) if r["ranked"] else -10.0
+                          for e, r in zip(examples, rows)])
+        encoder.save()
+        stacked, stack_report = fit_stacked(features_model, x, y, kinds, articles, FEATURES, logit,
+                                            tuple(args.holdout.split(",")), failed, cap)
+        answerability["cross_encoder"] = {**stacked, "model_file": MODEL_OUT.name, "max_tokens": 128,
+                                          "model_mb": round(args.cross_encoder.stat().st_size / 1e6, 1)}
     declined = cv_conf < features_model["decline_threshold"]
     train = {"examples": {kind: int((kinds == kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
+             "necessary checks failed (share per kind; confidence capped at check_confidence)": {
+                 kind: round(float(failed[kinds == kind].mean()), 4) for kind in data.KINDS},
              "compose": compose_report, "features_model (cross-validated by article)": cv_report,
              "answers at the features model's threshold (cross-validated)": answer_quality(
                  examples, rows, compose, max_sentences, declined)}
     if args.cross_encoder:
-        encoder = CachedCrossEncoder(args.cross_encoder)
-        stacked, stack_report = fit_stacked(examples, rows, features_model, y, kinds, articles, FEATURES, encoder,
-                                            tuple(args.holdout.split(",")), args.target_declined, args.l2,
-                                            compose, max_sentences)
-        encoder.save()
-        answerability["cross_encoder"] = {**stacked, "model_file": MODEL_OUT.name,
-                                          "model_mb": round(args.cross_encoder.stat().st_size / 1e6, 1)}
         train["stacked_model"] = stack_report
     out = {
         "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "

@@ -81,9 +81,11 @@ def test_ingest_reports_skipped_files(env, tmp_path):
 def test_ask_prints_the_confidence_and_a_weak_label_naming_what_the_sources_lack(env):
     text = run(["ask", "Who ordered the assassination of Qasem Soleimani?"], env).stdout
     assert re.search(r"Supported by the cited passages \(confidence \d+%\)", text)
-    weak = run(["ask", "Which drone attack did Col. Joe Buccino describe in a statement?"],
-               {**env, "ASSISTANT_CONFIDENT_THRESHOLD": "0.999"}).stdout
-    assert re.search(r"⚠ Weakly supported \(confidence \d+%\): the cited passages do not mention “[^”]+”", weak)
+    # a stricter confident threshold (a setting) puts an answered question in the weak band
+    weak = run(["ask", "What were the bigger attack drones filled with?"],
+               {**env, "ASSISTANT_CONFIDENT_THRESHOLD": "0.99"}).stdout
+    assert "ball bearings" in weak
+    assert re.search(r"⚠ Weakly supported \(confidence \d+%\): the cited passages do not mention “bigger”", weak)
     declined = run(["ask", "What is the population of Deir al-Zour?", "--json"], env).stdout
     data = json.loads(declined)
     assert data["refused"] and data["support"] == "declined" and "population" in data["uncovered"]

@@ -23,8 +23,16 @@ def write(folder, paragraphs: list[str]):
     return path
 
 
-def cites(answer, text: str) -> bool:
-    return any(text in c.quote for c in answer.citations)
+def assert_declined(answer) -> None:
+    assert answer.refused and answer.support == "declined", answer.text
+    assert answer.text.startswith("The documents do not say") and answer.citations == []
+
+
+def assert_answered(answer, expected: str, quoted: str, declined) -> None:
+    """Answered with `expected` in the text, quoting `quoted`, more confidently than when it was declined."""
+    assert not answer.refused and expected in answer.text, answer.text
+    assert any(quoted in c.quote for c in answer.citations)
+    assert answer.confidence > declined.confidence
 
 
 def test_near_topic_the_article_stays_but_the_fact_is_cut(make_assistant, tmp_path):
@@ -32,12 +40,9 @@ def test_near_topic_the_article_stays_but_the_fact_is_cut(make_assistant, tmp_pa
     question = "Who founded Marigold Station?"
     assistant.ingest([write(tmp_path / "docs", [p for p in STATION if p != FOUNDED])])
     declined = assistant.ask(question)
-    assert declined.refused and declined.support == "declined"
-    assert declined.text.startswith("The documents do not say") and declined.citations == []
+    assert_declined(declined)
     assistant.ingest([write(tmp_path / "docs", STATION)])  # the paragraph is back
-    answered = assistant.ask(question)
-    assert not answered.refused and "Hanna Voss" in answered.text and cites(answered, "Hanna Voss")
-    assert answered.confidence > declined.confidence
+    assert_answered(assistant.ask(question), "Hanna Voss", "Hanna Voss", declined)
 
 
 def test_off_corpus_the_documents_are_about_something_else(make_assistant, tmp_path):
@@ -45,11 +50,9 @@ def test_off_corpus_the_documents_are_about_something_else(make_assistant, tmp_p
     question = "In which year was Marigold Station founded?"
     assistant.ingest([SEEDS])  # a news article about airstrikes in Syria
     declined = assistant.ask(question)
-    assert declined.refused and declined.citations == []
+    assert_declined(declined)
     assistant.ingest([write(tmp_path / "docs", STATION)])
-    answered = assistant.ask(question)
-    assert not answered.refused and "1987" in answered.text and cites(answered, "1987")
-    assert answered.confidence > declined.confidence
+    assert_answered(assistant.ask(question), "1987", "1987", declined)
 
 
 def test_adversarial_the_paragraph_names_someone_else(make_assistant, tmp_path):
@@ -58,9 +61,8 @@ def test_adversarial_the_paragraph_names_someone_else(make_assistant, tmp_path):
     question = "In which year did the volcanologist Piet Kramer found Marigold Station?"
     assistant.ingest([write(tmp_path / "docs", STATION)])
     declined = assistant.ask(question)
-    assert declined.refused and declined.citations == []
-    assert "Piet Kramer" in declined.uncovered  # what the documents do not mention, as the user wrote it
+    assert_declined(declined)
+    assert "volcanologist Piet Kramer" in declined.uncovered  # what the documents do not mention, as written
     kramer = FOUNDED.replace("the geologist Hanna Voss", "the volcanologist Piet Kramer")
     assistant.ingest([write(tmp_path / "docs", [kramer if p == FOUNDED else p for p in STATION])])
-    answered = assistant.ask(question)
-    assert not answered.refused and "1987" in answered.text and cites(answered, "Piet Kramer")
+    assert_answered(assistant.ask(question), "1987", "Piet Kramer", declined)

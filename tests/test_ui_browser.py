@@ -24,6 +24,8 @@ pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
 WAIT_MS = 180_000  # hang guard for one step on a busy 2-core machine, not a speed requirement
 PROVINCE = "In which province were the airstrikes carried out?"
+WEAK = "What type of aircraft carried out the strikes?"  # answered from ¶2, which names no aircraft
+WEAK_GAP = "do not mention “aircraft”"
 STATION = ("Marigold Station\n\n"
            "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
            "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"
@@ -104,6 +106,27 @@ def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
     page.locator("#chatbot a.cite").first.click()  # the first answer's marker opens its folded sources
     page.wait_for_selector('#sources-box details.src-earlier[data-turn="0"][open] .src-card.is-target')
     shot(page, "02-follow-up-and-declined.png")
+
+
+def test_follow_up_is_answered_and_every_answer_shows_how_far_the_sources_carry_it(open_page):
+    page = open_page()
+    ask(page, "Where did Pannett report from?", 0)
+    ask(page, "And Loveluck?", 1)
+    follow = page.locator("#chatbot .answer").last.inner_text()
+    assert "Baghdad" in follow and "Sydney" in follow  # the one sentence that says where each reported from
+    searched = page.locator('#sources-box .src-question[data-turn="1"] .src-meta').inner_text()
+    assert "follow-up to: Where did Pannett report from?" in searched
+    confident = page.locator("#chatbot .support").last.inner_text()
+    assert re.fullmatch(r"Supported by the cited passages \(confidence \d+%\)\.", confident.strip())
+    ask(page, WEAK, 2)
+    label = page.locator("#chatbot .support.weak").last
+    assert label.is_visible()
+    assert re.match(r"⚠ Weakly supported \(confidence \d+%\): the cited passages do not mention “", label.inner_text())
+    assert WEAK_GAP in label.inner_text()
+    ask(page, "How many militants were killed in the Deir al-Zour airstrikes?", 3)
+    assert "do not say" in page.locator("#chatbot .declined").last.inner_text()
+    assert "the documents do not mention “militants”" in page.locator("#chatbot .support").last.inner_text()
+    shot(page, "02b-follow-up-weak-and-declined.png")
 
 
 def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):

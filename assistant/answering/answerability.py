@@ -11,10 +11,10 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
 - the rarest question term missing from the paragraph / the window; how many rare terms the window lacks; the
   share of the question's IDF weight found anywhere in the retrieved paragraphs; a question's names
   (capitalised words) missing from the paragraph;
-- answer type: the question asks for a kind of phrase (a number, money, a date, a name) the best sentence lacks,
-  or a count whose number is not bound to the counted thing (`answer_types.bound_type`); a negation the text lacks;
-- optionally the logit of a fine-tuned cross-encoder (`assistant/data/answerability.int8.onnx`, all-MiniLM-L6-v2
-  fine-tuned to judge a question against the paragraph the answer would quote; ~15 ms a question).
+- answer type: the question asks for a kind of phrase (a number, money, a date, a name) the window lacks; a count
+  or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
+  none given (`answer_types.py`); a negation the text lacks;
+- the logit of the answerability cross-encoder on the best sentence (`cross_encoder.py`), when it is installed.
 
 The model and its calibration are fitted by benchmarks/tune_answerer.py on SQuAD 2.0 *train* questions and the
 negatives generated from them (benchmarks/answerability_data.py: the gold paragraph hidden, another corpus, and
@@ -22,22 +22,26 @@ SQuAD's adversarial questions). `confidence` is calibrated (Platt scaling on cro
 answerable and unanswerable questions weighted equally: read it as the probability for a question that is a
 priori as likely to be answerable as not. The thresholds between "declined", "weak" and "confident" are fitted
 operating points stored with the weights; settings.decline_threshold / confident_threshold override them.
+
+Some checks are necessary rather than merely telling (`answer_types.failed_checks`): no text answers "how many
+militants were killed?" without a number that counts militants, nor a question about a cost without an amount of
+money, nor "when?" without a date. When one fails the answerer declines, and the confidence shown is at most
+`check_confidence`: the share of train questions failing a check that the documents did answer (answerable and
+unanswerable weighted equally; a check's regular expressions miss some ways of writing a number or a date).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
-from pathlib import Path
 
-from assistant.answering.answer_types import bound_type, has_type, question_type
+from assistant.answering.answer_types import (count_bound, failed_checks, has_type, lacks_date, lacks_money,
+                                              question_type, role_bound)
 from assistant.answering.text import Idf, terms, words
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 FEATURES = ["score", "margin", "dense_paragraph", "cover_sentence", "cover_window", "cover_paragraph", "bigram",
             "type_miss", "missing_max", "missing_max_window", "missing_rare_window", "cover_retrieved",
-            "name_miss", "unbound", "negation_miss", "dense_top"]
+            "name_miss", "count_unbound", "role_unbound", "date_miss", "money_miss", "negation_miss", "dense_top"]
 RARE = 0.5  # a question term is rare when its IDF is at least this share of the largest IDF possible
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|without|cannot|n't|didn't|doesn't|don't|isn't|wasn't|"
                        r"weren't|aren't|won't|couldn't|wouldn't|hasn't|haven't|hadn't|fail|failed|refused|unable)\b",
@@ -58,6 +62,18 @@ def _missing_max(q_unique: set[str], present: set[str], idf: Idf) -> float:
     return max(missing) / _top_idf(idf) if missing else 0.0
 
 
+def window_text(ranked: list) -> str:
+    """The best sentence with its neighbours in its paragraph (what an answer's context is)."""
+    best = ranked[0]
+    return " ".join(best.context.text[c.start:c.end] for c in ranked if c.context is best.context
+                    and abs(c.position - best.position) <= 1) or best.text
+
+
+def checks_failed(asked: str, ranked: list) -> list[str]:
+    """The necessary answer-type checks (`answer_types.failed_checks`) the best sentence and its window fail."""
+    return failed_checks(asked, ranked[0].text, window_text(ranked)) if ranked else []
+
+
 def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_weights: dict[str, float],
                       asked: str) -> dict[str, float]:
     """The model's inputs. `q_weights`: the question's stemmed terms with their weights (a follow-up's carried
@@ -66,26 +82,27 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
     q_unique = set(q_weights)
     para_terms = set(terms(best.context.text))
     retrieved = set().union(*(set(terms(c.text)) for c in contexts)) if contexts else set()
-    window_text = " ".join(best.context.text[c.start:c.end] for c in ranked if c.context is best.context
-                           and abs(c.position - best.position) <= 1) or best.text
+    window = window_text(ranked)
     total = sum(w * idf(t) for t, w in q_weights.items()) or 1.0
     names = set(terms(" ".join(m.group(0) for m in _CAPITALISED.finditer(asked) if m.start() > 0)))
-    bound = bound_type(asked, best.text)
     kind = question_type(asked)
     return {
         **{f: best.features.get(f, 0.0) for f in ("dense_paragraph", "cover_sentence", "cover_window",
                                                    "cover_paragraph", "bigram")},
         "score": best.score,
         "margin": min(best.score - ranked[1].score, 5.0) if len(ranked) > 1 else 5.0,
-        "type_miss": float(kind is not None and not has_type(window_text, kind, set(words(question)))),
+        "type_miss": float(kind is not None and not has_type(window, kind, set(words(question)))),
         "missing_max": _missing_max(q_unique, para_terms, idf),
         "missing_max_window": _missing_max(q_unique, best.window_terms, idf),
         "missing_rare_window": min(sum(idf(t) / _top_idf(idf) >= RARE for t in q_unique
                                        if t not in best.window_terms), 4) / 4,
         "cover_retrieved": sum(w * idf(t) for t, w in q_weights.items() if t in retrieved) / total,
         "name_miss": len(names - para_terms) / len(names) if names else 0.0,
-        "unbound": float(bound is False),
-        "negation_miss": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(window_text)),
+        "count_unbound": float(count_bound(asked, best.text) is False),
+        "role_unbound": float(role_bound(asked, best.text) is False),
+        "date_miss": float(lacks_date(asked, window)),
+        "money_miss": float(lacks_money(asked, window)),
+        "negation_miss": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(window)),
         "dense_top": max((c.dense for c in contexts if c.dense is not None), default=0.0),
     }
 
@@ -137,67 +154,3 @@ def uncovered(asked: str, texts: list[str]) -> list[str]:
     if run:
         phrases.append(" ".join(run))
     return list(dict.fromkeys(phrases))
-
-
-class CrossEncoder:
-    """The shipped answerability cross-encoder on onnxruntime, with MiniLM's own tokenizer (pair encoding).
-
-    Loaded on first use (one ~23 MB session shared by all threads); `available()` is False when the model file
-    is not installed, and the answerer then uses the features-only model."""
-
-    MAX_TOKENS = 256
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._session = None
-        self._tokenizer = None
-        self._lock = threading.Lock()
-
-    def available(self) -> bool:
-        return self.path.is_file()
-
-    def _load(self) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        from assistant.embeddings import _tokenizer_path
-
-        tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(self.MAX_TOKENS, strategy="only_second")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embeddings.py
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = tokenizer
-
-    def logits(self, question: str, paragraphs: list[str]) -> list[float]:
-        """The model's logit ("the paragraph answers the question") for each paragraph, in one batch."""
-        import numpy as np
-
-        with self._lock:
-            if self._session is None:
-                self._load()
-            encodings = self._tokenizer.encode_batch([(question, p) for p in paragraphs])
-        width = max(len(e.ids) for e in encodings)
-        feed = {name: np.zeros((len(encodings), width), np.int64)
-                for name in ("input_ids", "attention_mask", "token_type_ids")}
-        for row, e in enumerate(encodings):
-            n = len(e.ids)
-            feed["input_ids"][row, :n], feed["token_type_ids"][row, :n] = e.ids, e.type_ids
-            feed["attention_mask"][row, :n] = 1
-        return [float(v) for v in self._session.run(None, feed)[0].ravel()]
-
-    def logit(self, question: str, paragraph: str) -> float:
-        return self.logits(question, [paragraph])[0]
-
-
-_CROSS_ENCODERS: dict[Path, CrossEncoder] = {}
-_CROSS_LOCK = threading.Lock()
-
-
-def cross_encoder(file_name: str) -> CrossEncoder:
-    """One shared CrossEncoder per model file in assistant/data/."""
-    path = DATA / file_name
-    with _CROSS_LOCK:
-        return _CROSS_ENCODERS.setdefault(path, CrossEncoder(path))

@@ -9,8 +9,9 @@
    CONTEXT_WEIGHT as much (they say what the conversation is about, not what is asked now).
 2. A linear score ranks them (optionally re-scoring the best few with their own embedding: `prefilter_keep`;
    the shipped weights embed none, see benchmarks/tune_answerer.py).
-3. `answerability.py` estimates the probability that the documents answer the question at all (`confidence`);
-   below the decline threshold the answerer declines.
+3. `answerability.py` estimates the probability that the documents answer the question at all (`confidence`),
+   from question-level features and the answerability cross-encoder's judgement of the best sentence
+   (`cross_encoder.py`); below the decline threshold the answerer declines.
 4. The answer opens with the best sentence. Another sentence is added (at most settings.max_answer_sentences)
    only when it contributes: its score is close to the best one, and, from another paragraph, it holds question
    terms the sentences before it lack. Each is followed by the marker of the paragraph it was copied from, so a
@@ -29,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import answerability
+from assistant.answering import answerability, cross_encoder
+from assistant.answering.cross_encoder import CrossEncoder
 from assistant.answering.answer_types import has_type, question_type
 from assistant.answering.quotable import quotable
 from assistant.answering.text import Idf, split_sentences, terms, words
@@ -229,49 +231,33 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     return text, citations
 
 
-def answerability_model(weights: dict, use_cross_encoder: bool) -> tuple[dict, answerability.CrossEncoder | None]:
-    """The fitted answerability model to use, and its cross-encoder (None: the features-only model)."""
+def answerability_model(weights: dict, use_cross_encoder: bool = True) -> tuple[dict, CrossEncoder | None]:
+    """The fitted answerability model to use, and its cross-encoder: the stacked model when the cross-encoder is
+    wanted and installed, else the features-only one (and None)."""
     models = weights.get("answerability") or DEFAULT_WEIGHTS["answerability"]
     stacked = models.get("cross_encoder")
     if use_cross_encoder and stacked:
-        encoder = answerability.cross_encoder(stacked["model_file"])
+        encoder = cross_encoder.shared(stacked["model_file"], stacked.get("max_tokens", 128))
         if encoder.available():
             return stacked, encoder
     return models["features"], None
 
 
-def rerank(ranked: list[Candidate], q: Question, encoder: answerability.CrossEncoder,
-           model: dict) -> tuple[list[Candidate], float]:
-    """Let the cross-encoder pick the paragraph to answer from, and return (the ranking, the chosen logit).
-
-    When the best sentence of another paragraph scores within `rerank_within` of the best one, both paragraphs
-    are judged in one batch and every sentence of each gets `rerank_weight` x its paragraph's logit (other
-    paragraphs' sentences the lower of the two), so the ranking and the composing margins stay in one unit."""
-    first = ranked[0]
-    second = next((c for c in ranked if c.context is not first.context), None)
-    if second is None or first.score - second.score > model.get("rerank_within", 0.0):
-        return ranked, encoder.logit(q.text, first.context.text)
-    logits = dict(zip((id(first.context), id(second.context)),
-                      encoder.logits(q.text, [first.context.text, second.context.text])))
-    weight, floor = model.get("rerank_weight", 0.0), min(logits.values())
-    for cand in ranked:
-        cand.score += weight * logits.get(id(cand.context), floor)
-    ranked = sorted(ranked, key=lambda c: (-c.score, c.rank, c.position))
-    return ranked, logits[id(ranked[0].context)]
-
-
 def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
-             use_cross_encoder: bool = True) -> tuple[float, dict, list[Candidate]]:
-    """(confidence, the answerability model used, the ranking): P(the documents answer the question),
-    calibrated. With the cross-encoder, the ranking may have been re-ordered by it (`rerank`)."""
+             use_cross_encoder: bool = True) -> tuple[float, dict, list[str]]:
+    """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
+    question), calibrated; a failed check declines whatever the confidence."""
     model, encoder = answerability_model(weights, use_cross_encoder)
     if not ranked:
-        return 0.0, model, ranked
-    extra = {}
-    if encoder is not None:
-        ranked, extra["cross_encoder"] = rerank(ranked, q, encoder, model)
+        return 0.0, model, []
     features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked)
-    return answerability.probability({**features, **extra}, model), model, ranked
+    if encoder is not None:
+        features["cross_encoder"] = encoder.logit(q.text, ranked[0].text)
+    confidence = answerability.probability(features, model)
+    failed = answerability.checks_failed(q.asked, ranked)
+    if failed:  # a count, an amount or a date asked for and none given: see answerability.py
+        confidence = min(confidence, (weights.get("answerability") or {}).get("check_confidence", 0.0))
+    return confidence, model, failed
 
 
 def thresholds(model: dict, settings) -> tuple[float, float]:
@@ -301,9 +287,9 @@ def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Co
     weights = weights or load_weights()
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
-    confidence, model, ranked = estimate(q, ranked, contexts, idf, weights, settings.cross_encoder)
+    confidence, model, failed = estimate(q, ranked, contexts, idf, weights, settings.cross_encoder)
     decline_below, confident_from = thresholds(model, settings)
-    if not ranked or confidence < decline_below:
+    if not ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
         return Answer(decline_text, [], True, contexts, {}, question, "offline", confidence=round(confidence, 4),
                       support="declined", uncovered=missing)
