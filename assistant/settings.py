@@ -63,11 +63,6 @@ class Settings(BaseModel):
         None, ge=0.0, le=1.0, description="Answers with a confidence below this (and above the decline threshold) "
         "are labelled 'weakly supported'. Default: the value fitted with the answerer's weights."
     )
-    cross_encoder: bool = Field(
-        True, description="Offline answerer: let the shipped answerability cross-encoder judge the best sentence "
-        "(a few ms a question). False uses the lexical features alone: a little faster, and it tells fewer "
-        "questions the documents do not answer from ones they do."
-    )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="API key (from OPENAI_API_KEY). Never logged.")

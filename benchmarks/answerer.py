@@ -67,7 +67,7 @@ def decline_threshold(assistant) -> float:
     """The threshold the answerer declines below: the setting, else the one fitted with its weights."""
     from assistant.answering.extractive import answerability_model, load_weights, thresholds
 
-    model, _ = answerability_model(load_weights(), assistant.settings.cross_encoder)
+    model = answerability_model(load_weights())
     return thresholds(model, assistant.settings)[0]
 
 

@@ -29,14 +29,15 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
 4. with --cross-encoder (a model from benchmarks/answerability_cross_encoder.py, trained without the HOLDOUT
    articles): its logit on the best sentence is stacked with the features' score by a second logistic model
    fitted on the HOLDOUT articles' examples only (which neither model was fitted on); the thresholds come from
-   those articles too. The model is copied to assistant/data/answerability.int8.onnx.
+   those articles too. This only MEASURES it (train["stacked_model"] in answerer.json): the stacked model declined
+   fewer unanswerable holdout questions at the operating point than the features alone, so it is not shipped
+   (benchmarks/cross_encoder_onnx.py says why).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -46,7 +47,6 @@ import _common as c
 import answerability_data as data
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
-MODEL_OUT = c.ROOT / "assistant" / "data" / "answerability.int8.onnx"
 KIND_WEIGHT = {"near_topic": 1 / 6, "off_corpus": 1 / 6, "adversarial": 1 / 6}  # answerable: 1/2
 COMPOSE_GRID = {"keep_within": [0.0, 0.5, 1.0, 2.0, 3.0], "other_paragraph_within": [0.0, 0.5, 1.0, 2.0, 3.0],
                 "min_new_coverage": [0.0, 0.1, 0.2, 0.3]}
@@ -362,7 +362,7 @@ class CachedCrossEncoder:
     def __init__(self, path: Path, max_tokens: int = 128) -> None:
         import hashlib
 
-        from assistant.answering.cross_encoder import CrossEncoder
+        from cross_encoder_onnx import CrossEncoder
 
         self.encoder = CrossEncoder(path, max_tokens)
         self.file = c.CACHE / "answerability" / f"logits-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.json"
@@ -429,7 +429,7 @@ def main() -> None:
                         help="share of answerable train questions declined at the decline threshold")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
     parser.add_argument("--cross-encoder", type=Path, help="the int8 ONNX cross-encoder to stack with the features "
-                        "and ship (benchmarks/answerability_cross_encoder.py train)")
+                        "and report on (benchmarks/answerability_cross_encoder.py train); not shipped")
     parser.add_argument("--holdout", default="Harvard_University,Islamism",
                         help="the articles the cross-encoder was trained without (its stacking set)")
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
@@ -466,10 +466,8 @@ def main() -> None:
         logit = np.array([encoder.logit(e.question, r["ranked"][0].text) if r["ranked"] else -10.0
                           for e, r in zip(examples, rows)])
         encoder.save()
-        stacked, stack_report = fit_stacked(features_model, x, y, kinds, articles, FEATURES, logit,
+        _, stack_report = fit_stacked(features_model, x, y, kinds, articles, FEATURES, logit,
                                             tuple(args.holdout.split(",")), failed, cap)
-        answerability["cross_encoder"] = {**stacked, "model_file": MODEL_OUT.name, "max_tokens": 128,
-                                          "model_mb": round(args.cross_encoder.stat().st_size / 1e6, 1)}
     declined = cv_conf < features_model["decline_threshold"]
     train = {"examples": {kind: int((kinds == kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
              "necessary checks failed (share per kind; confidence capped at check_confidence)": {
@@ -489,8 +487,6 @@ def main() -> None:
     print(json.dumps(train, indent=1))
     if not args.dry_run:
         WEIGHTS_OUT.write_text(json.dumps(out, indent=1) + "\n")
-        if args.cross_encoder and args.cross_encoder.resolve() != MODEL_OUT.resolve():
-            shutil.copyfile(args.cross_encoder, MODEL_OUT)
         print(f"wrote {WEIGHTS_OUT.relative_to(c.ROOT)} in {time.perf_counter() - started:.0f} s")
 
 

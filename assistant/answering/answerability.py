@@ -14,7 +14,6 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
 - answer type: the question asks for a kind of phrase (a number, money, a date, a name) the window lacks; a count
   or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
   none given (`answer_types.py`); a negation the text lacks;
-- the logit of the answerability cross-encoder on the best sentence (`cross_encoder.py`), when it is installed.
 
 The model and its calibration are fitted by benchmarks/tune_answerer.py on SQuAD 2.0 *train* questions and the
 negatives generated from them (benchmarks/answerability_data.py: the gold paragraph hidden, another corpus, and

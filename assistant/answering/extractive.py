@@ -10,8 +10,8 @@
 2. A linear score ranks them (optionally re-scoring the best few with their own embedding: `prefilter_keep`;
    the shipped weights embed none, see benchmarks/tune_answerer.py).
 3. `answerability.py` estimates the probability that the documents answer the question at all (`confidence`),
-   from question-level features and the answerability cross-encoder's judgement of the best sentence
-   (`cross_encoder.py`); below the decline threshold the answerer declines.
+   from question-level features; below the decline threshold the answerer declines. (A fine-tuned
+   cross-encoder judging the best sentence was measured and not shipped: see benchmarks/cross_encoder_onnx.py.)
 4. The answer opens with the best sentence. Another sentence is added (at most settings.max_answer_sentences)
    only when it contributes: its score is close to the best one, and, from another paragraph, it holds question
    terms the sentences before it lack. Each is followed by the marker of the paragraph it was copied from, so a
@@ -30,8 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import answerability, cross_encoder
-from assistant.answering.cross_encoder import CrossEncoder
+from assistant.answering import answerability
 from assistant.answering.answer_types import has_type, question_type
 from assistant.answering.quotable import quotable
 from assistant.answering.text import Idf, split_sentences, terms, words
@@ -231,28 +230,19 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     return text, citations
 
 
-def answerability_model(weights: dict, use_cross_encoder: bool = True) -> tuple[dict, CrossEncoder | None]:
-    """The fitted answerability model to use, and its cross-encoder: the stacked model when the cross-encoder is
-    wanted and installed, else the features-only one (and None)."""
-    models = weights.get("answerability") or DEFAULT_WEIGHTS["answerability"]
-    stacked = models.get("cross_encoder")
-    if use_cross_encoder and stacked:
-        encoder = cross_encoder.shared(stacked["model_file"], stacked.get("max_tokens", 128))
-        if encoder.available():
-            return stacked, encoder
-    return models["features"], None
+def answerability_model(weights: dict) -> dict:
+    """The fitted answerability model (logistic over `answerability.FEATURES`, calibrated, with its thresholds)."""
+    return (weights.get("answerability") or DEFAULT_WEIGHTS["answerability"])["features"]
 
 
-def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
-             use_cross_encoder: bool = True) -> tuple[float, dict, list[str]]:
+def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,
+             weights: dict) -> tuple[float, dict, list[str]]:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
     question), calibrated; a failed check declines whatever the confidence."""
-    model, encoder = answerability_model(weights, use_cross_encoder)
+    model = answerability_model(weights)
     if not ranked:
         return 0.0, model, []
     features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked)
-    if encoder is not None:
-        features["cross_encoder"] = encoder.logit(q.text, ranked[0].text)
     confidence = answerability.probability(features, model)
     failed = answerability.checks_failed(q.asked, ranked)
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
@@ -274,7 +264,7 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
     the offline answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer)."""
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
     ranked = score_sentences(q, question_vector, contexts, None, idf, weights) if contexts else []
-    confidence, model, _ = estimate(q, ranked, contexts, idf, weights, settings.cross_encoder)
+    confidence, model, _ = estimate(q, ranked, contexts, idf, weights)
     answer.confidence = round(confidence, 4)
     answer.support = answerability.support(confidence, answer.refused, thresholds(model, settings)[1])
     sources = contexts if answer.refused else answer.citations
@@ -287,7 +277,7 @@ def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Co
     weights = weights or load_weights()
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
-    confidence, model, failed = estimate(q, ranked, contexts, idf, weights, settings.cross_encoder)
+    confidence, model, failed = estimate(q, ranked, contexts, idf, weights)
     decline_below, confident_from = thresholds(model, settings)
     if not ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
