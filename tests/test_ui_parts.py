@@ -38,6 +38,14 @@ def test_markers_link_to_their_source_cards_and_document_text_cannot_inject_mark
     assert "Sources:" in html and "Station ¶2" in html
 
 
+def test_every_marker_form_the_checker_accepts_is_linked_on_the_page():
+    two = [citation(1), citation(2, quote="It has twelve scientists."), citation(3, quote="It has twelve scientists.")]
+    html = render.chat_message(answer("Voss founded it [1-3]. Twelve work there [^2] and [source 3].",
+                                      citations=two), turn=0)
+    assert all(f'href="#src-0-{n}"' in html for n in (1, 2, 3))
+    assert "[1-3]" not in html and "[^2]" not in html and "[source 3]" not in html
+
+
 def test_quote_is_highlighted_inside_the_whole_paragraph():
     panel = render.sources_panel([{"question": "Who founded it?", "answer": answer()}])
     assert 'id="src-0-1"' in panel and 'data-paragraph="2"' in panel and "¶2" in panel

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from assistant.answering.budget import (Budget, cost_usd, count_messages, count_tokens, encoding_for,
                                         fit_sources)
-from assistant.answering.citations import MARKER
 from assistant.errors import AssistantError
+from assistant.markers import has_marker
 from assistant.models import Context
 from assistant.prompts import render
 
@@ -266,7 +266,7 @@ def is_refusal(text: str) -> bool:
         return True
     if not text.strip():
         return False
-    return bool(_REFUSAL.search(text)) and not MARKER.search(text)
+    return bool(_REFUSAL.search(text)) and not has_marker(text)
 
 
 def _holds_marker(text: str) -> bool:

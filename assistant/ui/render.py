@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+from assistant.markers import Marker, find_markers
+
 EARLIER_TURNS_SHOWN = 10
 MODE_LABELS = {"offline": "offline answer · sentences quoted from the documents",
                "llm": "LLM answer · citations checked against the paragraphs"}
@@ -33,15 +34,15 @@ def _para_label(citation: dict) -> str:
 
 # --- the chat column ------------------------------------------------------------------------------------
 def link_markers(text: str, citations: Sequence[dict], turn: int) -> str:
-    """Escape the answer text and turn each known marker `[n]` (or `[n, m]`) into a link to its source card."""
+    """Escape the answer text and turn each marker whose numbers are all known (`[n]`, `[n, m]`, `[1-3]`, any
+    form assistant/markers.py accepts) into links to their source cards; other markers stay as text."""
     by_marker = {int(c["marker"]): c for c in citations}
 
-    def replace(match: re.Match) -> str:
-        numbers = [int(n) for n in match.group(1).split(",")]
-        if not all(n in by_marker for n in numbers):
-            return match.group(0)
+    def replace(marker: Marker) -> str:
+        if not marker.numbers or not all(n in by_marker for n in marker.numbers):
+            return esc(text[marker.start:marker.end])
         links = []
-        for n in numbers:
+        for n in marker.numbers:
             c = by_marker[n]
             unverified = c.get("verified") is False
             cls = "cite unverified" if unverified else "cite"
@@ -51,10 +52,10 @@ def link_markers(text: str, citations: Sequence[dict], turn: int) -> str:
         return "".join(links)
 
     pieces, last = [], 0
-    for match in _MARKERS.finditer(text):
-        pieces.append(esc(text[last:match.start()]))
-        pieces.append(replace(match))
-        last = match.end()
+    for marker in find_markers(text):
+        pieces.append(esc(text[last:marker.start]))
+        pieces.append(replace(marker))
+        last = marker.end
     pieces.append(esc(text[last:]))
     return "".join(pieces)
 
