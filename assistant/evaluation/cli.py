@@ -26,7 +26,7 @@ examples:
 exit codes: 0 ok, 1 operational error, 2 bad input, 3 a threshold not met"""
 
 
-def add_eval_parser(subparsers) -> argparse.ArgumentParser:
+def add_parsers(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("eval", help="evaluate answers, citations and declines on a suite of questions",
                               description="Ask every question of a suite, score answers, citations and declines "
                                           "against the gold ones, write report.json/.md/.html and apply thresholds.",
