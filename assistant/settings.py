@@ -1,38 +1,66 @@
-"""One typed settings object for the whole product.
+"""One typed settings object for the whole product (pydantic-settings).
 
 Values come from, in rising order of precedence: the defaults below, an `assistant.toml` file (the one named by
 `ASSISTANT_CONFIG`, else `./assistant.toml`), environment variables `ASSISTANT_<FIELD>` (e.g. `ASSISTANT_TOP_K=8`),
-and keyword arguments. The OpenAI client's own `OPENAI_API_KEY` / `OPENAI_BASE_URL` are honoured too.
+and keyword arguments. The OpenAI client's own `OPENAI_API_KEY` / `OPENAI_BASE_URL` are honoured too. An empty
+variable counts as unset; an unknown key in assistant.toml is an error that names it.
+
+Where things live by default, so that an installed package never writes into site-packages: the index is
+`index/` in the working directory; the corpus indexed on first start is `seeds/` in the working directory when
+there is one, else the demo article shipped inside the package; prompts are the package's own (`prompts/` at the
+top of a checkout, packaged as `assistant/_prompts` in a wheel).
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_DATA = Path(__file__).resolve().parent / "data"
-
-# Settings read from variables that other tools already define, not from ASSISTANT_*.
-_FOREIGN_ENV = {"openai_api_key": "OPENAI_API_KEY", "openai_base_url": "OPENAI_BASE_URL"}
+PACKAGE = Path(__file__).resolve().parent
+PACKAGE_DATA = PACKAGE / "data"
+_CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("assistant_config_file", default=None)
 
 
-class Settings(BaseModel):
+def shipped(name: str) -> Path:
+    """A folder shipped with the product: `prompts` or `seeds`. In a wheel it is package data
+    (`assistant/_prompts`, mapped from the top-level folder by pyproject.toml); in a checkout or an editable
+    install it is the top-level folder itself."""
+    packaged = PACKAGE / f"_{name}"
+    return packaged if packaged.is_dir() else PACKAGE.parent / name
+
+
+def _default_corpus() -> Path:
+    local = Path.cwd() / "seeds"
+    return local if local.is_dir() else shipped("seeds")
+
+
+def config_file() -> Path:
+    """The assistant.toml in effect: the one `Settings.load(config_file=...)` names, else $ASSISTANT_CONFIG, else
+    ./assistant.toml (it need not exist)."""
+    return _CONFIG_FILE.get() or Path(os.environ.get("ASSISTANT_CONFIG") or "assistant.toml")
+
+
+class Settings(BaseSettings):
     """Everything a user can configure. Every field says what it does."""
 
-    model_config = {"validate_assignment": True, "extra": "forbid"}
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_ignore_empty=True, extra="forbid",
+                                      validate_assignment=True, populate_by_name=True)
 
     # --- where things live -------------------------------------------------------------------------
-    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma index.")
-    corpus_dir: Path = Field(PROJECT_ROOT / "seeds", description="Documents indexed when the index is empty.")
+    index_dir: Path = Field(default_factory=lambda: Path.cwd() / "index",
+                            description="Folder of the persistent Chroma index (default: index/ in the working directory).")
+    corpus_dir: Path = Field(default_factory=_default_corpus, description="Documents indexed when the index has never "
+                             "been written (default: seeds/ in the working directory, else the shipped demo article).")
     collection: str = Field("paragraphs", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, index_dir is not used.")
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
-    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (*.txt).")
+    prompts_dir: Path = Field(default_factory=lambda: shipped("prompts"), description="Folder of prompt templates "
+                              "(*.txt); files it lacks fall back to the shipped ones.")
 
     # --- embeddings and retrieval ---------------------------------------------------------------------
     embedding: str = Field(
@@ -60,9 +88,11 @@ class Settings(BaseModel):
     )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------
-    openai_api_key: SecretStr | None = Field(None, description="API key (from OPENAI_API_KEY). Never logged.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
+        description="API key (from OPENAI_API_KEY). Never logged.")
     openai_base_url: str | None = Field(
-        None, description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama (OPENAI_BASE_URL)."
+        None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"), description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama (OPENAI_BASE_URL)."
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
@@ -106,20 +136,28 @@ class Settings(BaseModel):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("index_dir", "corpus_dir", "prompts_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Relative folders are taken from the working directory once, when the settings are made."""
+        return value.expanduser() if value.expanduser().is_absolute() else Path.cwd() / value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        """Arguments > environment > assistant.toml > defaults."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> "Settings":
-        """Defaults < assistant.toml < environment < keyword arguments."""
-        values: dict[str, Any] = {}
-        path = Path(config_file or os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
-        if path.is_file():
-            with path.open("rb") as fh:
-                values.update(tomllib.load(fh))
-        for name in cls.model_fields:
-            env_name = _FOREIGN_ENV.get(name, f"ASSISTANT_{name.upper()}")
-            if os.environ.get(env_name) not in (None, ""):
-                values[name] = os.environ[env_name]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        """Defaults < assistant.toml (`config_file`, else $ASSISTANT_CONFIG, else ./assistant.toml) < environment <
+        keyword arguments (None means "not given")."""
+        token = _CONFIG_FILE.set(Path(config_file) if config_file else None)
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        finally:
+            _CONFIG_FILE.reset(token)
 
     @property
     def uses_chroma_server(self) -> bool:
