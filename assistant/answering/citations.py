@@ -281,6 +281,7 @@ class CitationChecker:
                 marker=n, doc_id=source.doc_id, title=source.title, paragraph=source.paragraph, text=source.text,
                 quote=self._quote(source.text, [c for _p, c, _ok in (kept or occurrences)]),
                 score=min(p for p, _c, _ok in occurrences), verified=verified if policy == "flag" else True,
+                page=source.page,
             ))
         result.citations.sort(key=lambda c: c.marker)
         if dropped:

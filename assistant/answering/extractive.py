@@ -280,7 +280,8 @@ def compose(ranked: list[Candidate], max_sentences: int, keep_within: float) -> 
         group.sort(key=lambda c: c.start)
         ctx = group[0].context
         citations.append(Citation(markers[key], ctx.doc_id, ctx.title, ctx.paragraph, ctx.text,
-                                  ctx.text[group[0].start:group[-1].end], max(c.score for c in group)))
+                                  ctx.text[group[0].start:group[-1].end], max(c.score for c in group),
+                                  page=ctx.page))
         parts.extend(f"{c.text} [{markers[key]}]" for c in group)
     return " ".join(parts), citations
 

@@ -17,7 +17,8 @@ def print_answer(answer, text: bool = True) -> None:
         print()
     for c in answer.citations:
         flag = "" if c.verified is not False else "  (not supported by this paragraph)"
-        print(f"[{c.marker}] {c.title} ¶{c.paragraph} ({c.doc_id}){flag}\n    “{c.quote}”")
+        page = f", p. {c.page}" if c.page is not None else ""
+        print(f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{c.quote}”")
     if answer.unsupported and not answer.refused:
         print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
 

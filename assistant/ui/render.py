@@ -29,7 +29,8 @@ def source_id(turn: int, marker: int) -> str:
 
 
 def _para_label(citation: dict) -> str:
-    return f"{citation['title']} ¶{citation['paragraph']}"
+    page = f", p. {citation['page']}" if citation.get("page") is not None else ""
+    return f"{citation['title']} ¶{citation['paragraph']}{page}"
 
 
 # --- the chat column ------------------------------------------------------------------------------------
@@ -128,7 +129,8 @@ def _card(citation: dict, turn: int) -> str:
             f'data-paragraph="{int(citation["paragraph"])}">'
             f'<div class="src-head"><span class="src-marker">{int(citation["marker"])}</span>'
             f'<span class="src-title">{esc(citation["title"])}</span>'
-            f'<span class="src-para-no">¶{int(citation["paragraph"])}</span></div>'
+            f'<span class="src-para-no">¶{int(citation["paragraph"])}'
+            f'{", p. " + str(int(citation["page"])) if citation.get("page") is not None else ""}</span></div>'
             f'<div class="src-doc">{esc(citation["doc_id"])}</div>{badge}'
             f'<div class="src-para">{body}</div>{missing}</div>')
 
