@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,9 +18,9 @@ from assistant.answering.llm import LLMClient, LLMError, Reply, Usage, build_mes
 from assistant.answering.text import Idf
 from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
 from assistant.embeddings import get_embedder
-from assistant.errors import QuestionError
+from assistant.errors import QuestionError, UnknownDocumentError
 from assistant.index import ParagraphIndex
-from assistant.models import Answer, Context, DocumentInfo, IngestReport
+from assistant.models import Answer, Context, DocumentInfo, IngestReport, Paragraph
 from assistant.prompts import load_prompts, render
 from assistant.retrieval import retrieve
 from assistant.settings import Settings
@@ -58,6 +59,29 @@ class Assistant:
 
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)
+
+    def paragraphs(self, doc_id: str, number: int, context: int = 1) -> list[Paragraph]:
+        """Paragraph `number` of a document with up to `context` neighbours on each side, in reading order (what
+        a reader checking a citation wants to see around it). Raises UnknownDocumentError when the document or
+        the paragraph does not exist."""
+        if self.index.paragraph(doc_id, number) is None:
+            if not any(d.doc_id == doc_id for d in self.documents()):
+                raise UnknownDocumentError(f"no indexed document has the id '{doc_id}' (see `assistant docs`)")
+            raise UnknownDocumentError(f"the document '{doc_id}' has no paragraph {number}")
+        context = max(context, 0)
+        found = (self.index.paragraph(doc_id, n) for n in range(number - context, number + context + 1))
+        return [p for p in found if p is not None]
+
+    def using(self, **overrides: Any) -> "Assistant":
+        """This assistant with some settings changed, e.g. another LLM server for one browser tab. It shares the
+        index, the embedder and the weights (nothing is loaded again); only its own LLM client is new.
+        The overrides are validated like any setting."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy()
+        for name, value in overrides.items():
+            setattr(other.settings, name, value)  # validate_assignment: a bad value raises ValidationError
+        other._llm = None
+        return other
 
     def ensure_indexed(self, progress: bool = False) -> IngestReport | None:
         """Index the configured corpus folder on a fresh checkout: an index never written to.

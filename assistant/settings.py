@@ -126,12 +126,16 @@ class Settings(BaseSettings):
     )
 
     # --- UI -------------------------------------------------------------------------------------------
-    ui_host: str = Field("127.0.0.1", description="Address the web UI binds to (GRADIO_SERVER_NAME also works).")
-    ui_port: int = Field(7860, description="Web UI port (GRADIO_SERVER_PORT also works).")
+    ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "
+                         "(GRADIO_SERVER_NAME also works).")
+    ui_port: int = Field(7860, description="Server port (GRADIO_SERVER_PORT also works).")
     ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
-    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI accepts.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI and POST /v1/documents accept.")
+    api_key: SecretStr | None = Field(
+        None, description="Key the REST API (/v1) requires as `Authorization: Bearer <key>` (ASSISTANT_API_KEY). "
+        "Unset: /v1 is open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
 
-    @field_validator("chroma_host", "openai_base_url", "ui_auth", mode="before")
+    @field_validator("chroma_host", "openai_base_url", "ui_auth", "api_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
