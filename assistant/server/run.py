@@ -69,6 +69,7 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         host = default_host if host is None else host
         port = default_port if port is None else port
         page_auth(settings)  # a malformed ui_auth is an error before anything starts
+        sock = _listen(host, port)  # a taken port too, before a first start spends minutes indexing
         app_assistant = Assistant(settings)
         if app_assistant.index.count() == 0:
             print(f"Indexing {settings.corpus_dir} (first start)…", flush=True)
@@ -76,7 +77,6 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         if report is not None:
             print(f"Indexed {settings.corpus_dir}: {report.summary()}", flush=True)
         app = create_app(app_assistant)
-        sock = _listen(host, port)
     except (AssistantError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
