@@ -270,3 +270,47 @@ def test_api_key_is_required_when_set(locked):
         model="assistant", messages=[{"role": "user", "content": PROVINCE}])
     assert reply.citations[0]["paragraph"] == 2
     assert KEY not in locked.output()
+
+
+# --- LLM mode, against the scripted OpenAI-compatible server ------------------------------------------------
+@pytest.fixture(scope="module")
+def llm_server(tmp_path_factory, seeded_index):
+    from llm_support import TITLE  # noqa: F401  (the scripted server resolves citations by the seed's title)
+    from openai_server import ScriptedServer
+
+    scripted = ScriptedServer()
+    folder = tmp_path_factory.mktemp("server-llm")
+    shutil.copytree(seeded_index, folder / "index")
+    running = start_app(folder, SERVE, ASSISTANT_ANSWER_MODE="llm", OPENAI_BASE_URL=scripted.base_url,
+                        OPENAI_API_KEY="sk-test-server-0123456789", ASSISTANT_LLM_TIMEOUT="60")
+    yield running, scripted
+    running.stop()
+    scripted.close()
+
+
+def test_llm_answers_through_the_openai_api_carry_checked_citations(llm_server):
+    from llm_support import cite
+
+    running, scripted = llm_server
+    scripted.reset()
+    right = f"The airstrikes were carried out in the eastern province of Deir al-Zour {cite(2)}."
+    wrong = f"Col. Joe Buccino said the strikes were necessary to protect US personnel {cite(1)}."
+    scripted.script({"content": f"{right} {wrong}", "chunk_delay": 0.02})
+    stream = openai_client(running).chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": PROVINCE}], stream=True)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 3  # streamed as written
+    citations = {c["paragraph"]: c for c in chunks[-1].model_extra["citations"]}
+    assert "[1]" in text and "[2]" in text
+    assert citations[2]["verified"] is True and citations[1]["verified"] is False  # the check ran
+    # a follow-up with history: the model is asked to rewrite it with this conversation
+    scripted.script({"content": "Who ordered the airstrikes in Deir al-Zour?"},
+                    {"content": f"President Bidens directed them {cite(2)}."})
+    reply = openai_client(running).chat.completions.create(model="assistant", messages=[
+        {"role": "user", "content": PROVINCE}, {"role": "assistant", "content": text},
+        {"role": "user", "content": "and who ordered them?"}])
+    condense = scripted.requests()[-2]["body"]["messages"][-1]["content"]
+    assert PROVINCE in condense and "and who ordered them?" in condense
+    assert "Bidens" in reply.choices[0].message.content and reply.citations[0]["paragraph"] == 2
+    assert reply.usage.prompt_tokens > 0
