@@ -40,3 +40,11 @@ def mask_url(url: str | None) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, MASK if SECRET_PARAMS.search(k) else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()]+")
+
+
+def mask_urls(text: str) -> str:
+    """Free text (an error message, a log line) with every URL in it masked."""
+    return URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), str(text))

@@ -22,12 +22,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from assistant.answering.budget import (Budget, cost_usd, count_messages, count_tokens, encoding_for,
                                         fit_sources)
 from assistant.errors import AssistantError
 from assistant.markers import has_marker
+from assistant.masking import mask_url
 from assistant.models import Context
 from assistant.prompts import render
 
@@ -66,13 +66,8 @@ def redact(text: str, secrets: list[str | None]) -> str:
 
 
 def describe_server(base_url: str | None) -> str:
-    """Where requests go, for messages: scheme://host:port/path with any user:password removed."""
-    if not base_url:
-        return "api.openai.com"
-    parts = urlsplit(base_url)
-    host = parts.hostname or base_url
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else host
+    """Where requests go, for messages: the URL with any password or key masked (assistant/masking.py)."""
+    return mask_url(base_url) if base_url else "api.openai.com"
 
 
 @dataclass
