@@ -17,7 +17,6 @@ import chromadb
 from filelock import FileLock, Timeout
 
 from assistant.errors import EmbeddingMismatchError, IndexDamagedError, IndexLockedError
-from assistant.masking import mask_url, mask_urls
 from assistant.settings import Settings
 
 LOCK_NAME = ".write.lock"
@@ -33,8 +32,7 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
                                        settings=chroma_settings)
         except Exception as exc:
             raise IndexDamagedError(
-                f"cannot reach the Chroma server at {mask_url(settings.chroma_host)}:{settings.chroma_port} "
-                f"({mask_urls(str(exc))}). "
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}). "
                 "Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`.") from None
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     try:
