@@ -12,11 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.evaluation.metrics import JUDGED, METRICS
+
 GATE_FAILED = 3
 BAD_INPUT = 2
 
-EPILOG = """metrics: hit@1 hit@5 mrr citation_precision citation_recall answer_match answer_f1 decline_precision
-decline_recall decline_f1 latency_p50_ms latency_p95_ms (and judged_correctness judged_faithfulness with --judge)
+EPILOG = f"""metrics: {" ".join(METRICS)} (and {" ".join(JUDGED)} with --judge)
 
 examples:
   assistant eval benchmarks/suites/squad2_subset.qa.jsonl

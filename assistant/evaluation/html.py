@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from assistant.evaluation.metrics import REGISTRY
 from assistant.evaluation.report import (
     LABELS,
     EvalReport,
@@ -23,7 +24,7 @@ from assistant.evaluation.report import (
     usage_line,
 )
 
-HEADLINE = ("answer_match", "citation_precision", "citation_recall", "hit@5", "decline_f1", "latency_p50_ms")
+HEADLINE = tuple(m.name for m in REGISTRY.values() if m.headline)
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "bar": "#1565c0", "prev": "#222"}
 
 CSS = """
@@ -154,7 +155,7 @@ def svg_outcomes(questions: list[dict[str, Any]], width: int = 360) -> str:
 
 def charts(report: EvalReport) -> str:
     previous = {k: v.get("previous") for k, v in (report.comparison or {}).get("metrics", {}).items()}
-    ratio = [m for m in metric_names(report) if not m.endswith("_ms")]
+    ratio = [m for m in metric_names(report) if REGISTRY[m].unit != "ms"]
     blocks = [("Suite metrics (black tick: previous run)" if previous else "Suite metrics",
                svg_bars([(m, report.metrics.get(m), previous.get(m)) for m in ratio], "suite metrics")),
               ("Outcomes", svg_outcomes(report.questions))]

@@ -17,20 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.gate import JUDGED
-from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.metrics import JUDGED, METRICS, REGISTRY
 
 SCHEMA = "assistant-eval/1"
 VOLATILE = ("latency_ms", "usage", "judge", "retrieved")  # per-question fields left out of the fingerprint
-LABELS = {
-    "hit@1": "evidence ranked 1st", "hit@5": "evidence in top 5", "mrr": "mean reciprocal rank of evidence",
-    "citation_precision": "citations that are evidence", "citation_recall": "answers citing some evidence",
-    "answer_match": "answers containing a gold answer", "answer_f1": "token F1 vs gold answer",
-    "decline_precision": "declines that were right", "decline_recall": "unanswerable questions declined",
-    "decline_f1": "decline F1", "latency_p50_ms": "median time per question",
-    "latency_p95_ms": "95th percentile time", "judged_correctness": "judge: answer correct",
-    "judged_faithfulness": "judge: answer supported by citations",
-}
+LABELS = {m.name: m.label for m in REGISTRY.values()}
 
 
 @dataclass
@@ -63,7 +54,7 @@ class EvalReport:
     def fingerprint(self) -> str:
         stable = {
             "suite": {k: v for k, v in self.suite.items() if k not in ("path", "corpus")},  # same on any clone
-            "metrics": {k: v for k, v in self.metrics.items() if k not in LOWER_IS_BETTER and k not in JUDGED},
+            "metrics": {k: v for k, v in self.metrics.items() if not (k in REGISTRY and REGISTRY[k].volatile)},
             "questions": [{k: v for k, v in q.items() if k not in VOLATILE} for q in self.questions],
         }
         blob = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
@@ -104,7 +95,7 @@ class EvalReport:
 def fmt(name: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if name.endswith("_ms"):
+    if name in REGISTRY and REGISTRY[name].unit == "ms":
         return f"{value:,.0f} ms"
     return f"{value:.3f}"
 
@@ -113,7 +104,7 @@ def fmt_change(name: str, change: dict[str, Any] | None) -> str:
     if not change or change.get("change") is None:
         return ""
     delta = change["change"]
-    if name.endswith("_ms"):  # timings: show the change even when it is within noise
+    if name in REGISTRY and REGISTRY[name].unit == "ms":  # timings: show the change even when it is within noise
         return f"{delta:+,.0f} ms" + (f" ({change['verdict']})" if change["verdict"] != "same" else "")
     return f"{delta:+.3f} ({change['verdict']})" if change["verdict"] != "same" else "same"
 
