@@ -76,6 +76,7 @@ def _confirm_judge(report, settings, assume_yes: bool) -> None:
 
 def cmd_eval(args) -> int:
     from assistant.errors import AssistantError
+    from assistant.evaluation.files import write_reports
     from assistant.evaluation.gate import ThresholdError, load_previous, parse_thresholds
     from assistant.evaluation.report import render_console
     from assistant.evaluation.runner import apply_gate, run_suite
@@ -104,7 +105,7 @@ def cmd_eval(args) -> int:
         _confirm_judge(report, settings, args.yes)
     apply_gate(report, args.minimum, args.maximum, previous)
     out = Path(args.out) if args.out else Path("reports") / "eval" / suite.name
-    paths = report.write(out)
+    paths = write_reports(report, out)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
