@@ -109,7 +109,7 @@ def test_template_syntax_and_markup_in_documents_are_shown_as_text(browser, tmp_
     target = report.questions[0]
     target.update(question=question, answer=answer, gold_answers=["{{ gold }}"],
                   evidence=[{"doc_id": "{% raw %}d", "paragraph": 1, "text": "{# not a comment #} <i>x</i>"}])
-    target["citations"][0]["quote"] = "{{ quote }}"
+    target["citations"][0].update(quote="{{ quote }}", doc_id="<b>d</b>")
     path = tmp_path / "report.html"
     path.write_text(render_html(report), encoding="utf-8")
     page, problems = open_report(browser, path)
@@ -120,7 +120,7 @@ def test_template_syntax_and_markup_in_documents_are_shown_as_text(browser, tmp_
     assert row.locator("td").nth(5).inner_text() == "{{ gold }}"
     for summary in row.locator("details summary").all():  # open the citation and the gold evidence
         summary.click()
-    assert row.locator("details").first.inner_text() == "[1] d ¶1 ✓\n{{ quote }}"
+    assert row.locator("details").first.inner_text() == "[1] <b>d</b> ¶1 ✓\n{{ quote }}"
     assert row.locator("details").last.inner_text() == "{% raw %}d ¶1\n{# not a comment #} <i>x</i>"
     assert row.locator("b, i, script").count() == 0
     assert "42" not in page.locator("h1").inner_text() and "49" not in row.inner_text()

@@ -99,7 +99,8 @@ def test_a_failing_question_is_recorded_and_scored_zero(seed_index, seed_report)
     assert report.outcomes["error"] == 1 and report.suite["questions"] == 4
     assert report.counts["hit@1"] == report.counts["answer_match"] == 4  # the failure counts in every average
     assert report.metrics["hit@1"] == pytest.approx(sum(q["scores"]["hit@1"] for q in report.questions) / 4)
-    assert "RuntimeError" in write_reports(report, Path(inner.settings.index_dir).parent / "flaky-out")["html"].read_text()
+    paths = write_reports(report, Path(inner.settings.index_dir).parent / "flaky-out")
+    assert "RuntimeError" in paths["html"].read_text()
 
 
 def test_squad_subset_via_the_cli(tmp_path, capsys):
