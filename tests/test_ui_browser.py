@@ -125,6 +125,24 @@ def ask(page, question: str, turn: int) -> None:
     page.wait_for_selector(f'#sources-box .src-question[data-turn="{turn}"]')
 
 
+def remove_on_page(page, name: str) -> None:
+    """Remove the document whose entry in the Documents tab's list matches `name`."""
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile(name)).click()
+    page.click("#remove-button")
+    page.wait_for_selector("#remove-result :text('Removed')")
+
+
+def use_model(page, base_url: str, model: str) -> None:
+    """Type a server and a model into the Settings tab and switch this tab to them."""
+    page.get_by_role("tab", name="Settings").click()
+    page.fill("#llm-base-url textarea, #llm-base-url input", base_url)
+    page.fill("#llm-model textarea, #llm-model input", model)
+    page.click("#llm-use")
+    page.locator("#backend-info", has_text=model).wait_for()
+
+
 def seed_paragraph(number: int) -> str:
     return re.split(r"\n\s*\n", (SEEDS / SEED_DOC).read_text(encoding="utf-8").strip())[number - 1].strip()
 
@@ -184,11 +202,7 @@ def test_markdown_images_and_html_in_a_document_are_text_and_never_fetched(open_
     page.wait_for_timeout(1000)  # give a stray fetch time to arrive
     assert remote_images(page, leak.url) == [] and leak.hits == []
     shot(page, "09-markdown-image-shown-as-text.png")
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name=re.compile("observatory")).click()
-    page.click("#remove-button")
-    page.wait_for_selector("#remove-result :text('Removed')")
+    remove_on_page(page, "observatory")
 
 
 def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
@@ -240,11 +254,7 @@ def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):
     assert card.locator(".src-title").inner_text().strip() == "Marigold Station"  # the file's headline line
     shot(page, "04-answer-from-upload.png")
 
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name=re.compile("marigold_notes")).click()
-    page.click("#remove-button")
-    page.wait_for_selector("#remove-result :text('Removed')")
+    remove_on_page(page, "marigold_notes")
     assert page.locator('#documents-table tr[data-doc="marigold_notes.txt"]').count() == 0
     assert not (app.folder / "uploads" / "marigold_notes.txt").exists()
 
@@ -286,11 +296,7 @@ def test_settings_show_the_backend(open_page):
 def test_a_tab_can_switch_to_a_local_model_without_changing_other_tabs(open_page, scripted_llm):
     scripted_llm.reset()
     mine, other = open_page(), open_page()
-    mine.get_by_role("tab", name="Settings").click()
-    mine.fill("#llm-base-url textarea, #llm-base-url input", scripted_llm.base_url)
-    mine.fill("#llm-model textarea, #llm-model input", "local-model")
-    mine.click("#llm-use")
-    mine.locator("#backend-info", has_text="local-model").wait_for()
+    use_model(mine, scripted_llm.base_url, "local-model")
     assert "this tab only" in mine.locator("#backend-info").inner_text()
     assert mine.get_by_label(re.compile("LLM \\(local-model")).is_checked()
     shot(mine, "10-settings-model-switch.png")
@@ -420,12 +426,8 @@ def test_an_image_in_an_llm_reply_is_text_and_never_fetched(open_page, llm_app, 
 def test_a_typed_server_never_gets_the_configured_key(open_page, llm_app, scripted_llm):
     scripted_llm.reset()
     page = open_page(llm_app.url)
-    page.get_by_role("tab", name="Settings").click()
     typed = scripted_llm.base_url.replace("127.0.0.1", "localhost")  # another server, as far as the page knows
-    page.fill("#llm-base-url textarea, #llm-base-url input", typed)
-    page.fill("#llm-model textarea, #llm-model input", "local-model")
-    page.click("#llm-use")
-    page.locator("#backend-info", has_text="local-model").wait_for()
+    use_model(page, typed, "local-model")
     scripted_llm.script({"content": f"Deir al-Zour {cite(2)}."})
     page.get_by_role("tab", name="Chat").click()
     ask(page, PROVINCE, 0)
