@@ -205,6 +205,29 @@ def test_markdown_images_and_html_in_a_document_are_text_and_never_fetched(open_
     remove_on_page(page, "observatory")
 
 
+def test_behind_the_page_login_more_context_works_and_the_api_stays_closed(browser, seeded_index, tmp_path):
+    shutil.copytree(seeded_index, tmp_path / "index")
+    locked = start_app(tmp_path, ASSISTANT_UI_AUTH="ann:s3cret")
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(locked.url)
+        page.fill("input[type=text]", "ann")
+        page.fill("input[type=password]", "s3cret")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#chat-input textarea")
+        ask(page, PROVINCE, 0)
+        card = page.locator('#sources-box .src-latest .src-card[data-paragraph="2"]')
+        card.locator("button.more-context").click()  # the page's own key, handed out past the login
+        card.locator('.src-neighbour[data-paragraph="3"]').wait_for()
+        refused = page.request.get(locked.url + f"v1/documents/{SEED_DOC}/paragraphs/2")  # logged in, no key
+        assert refused.status == 401 and refused.json()["error"]["code"] == "api_key_required"
+        context.close()
+    finally:
+        locked.stop()
+
+
 def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
     page = open_page()
     ask(page, PROVINCE, 0)
