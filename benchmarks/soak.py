@@ -267,6 +267,7 @@ def main() -> None:
         mode, target, folder = args.writer_loop
         return writer_loop(mode, target, Path(folder), args.seconds)
 
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         folder = Path(tmp)
         server, url = start_server(folder)
@@ -313,9 +314,7 @@ def main() -> None:
         big = ingest_big_file(folder, args.big_mb, args.big_limit) if args.big_mb > 0 else None
         if big:
             print(json.dumps(big, indent=2))
-    load = os.getloadavg()
-    path = c.write_result("soak", {"soak": soak, "big_file_ingest": big,
-                                   "load_average_1_5_15": [round(x, 2) for x in load]})
+    path = c.write_result("soak", {"soak": soak, "big_file_ingest": big, "load_average_at_start": load_at_start})
     print(f"wrote {path}")
 
 
