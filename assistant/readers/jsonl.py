@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.models import Document
-from assistant.readers.base import ReaderError, blank_line_spans, build_document, read_utf8
+from assistant.readers.base import ReaderError, blank_line_spans, build_document, read_text_file
 
 
 def read_jsonl(path: Path) -> Iterator[Document | tuple[str, str]]:
     """Yield a Document per valid line, or (where, reason) for a line that cannot be used."""
-    for line_no, line in enumerate(read_utf8(path).splitlines(), start=1):
+    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{line_no}"
