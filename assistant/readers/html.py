@@ -6,10 +6,15 @@ Only the page's content is read, not its furniture:
   styles, hidden elements, cookie/consent banners and dialogs are skipped wherever they are;
 - a short block that is only a copyright line ("© 2024 Example News") is dropped.
 
-Why our own walker and not a main-content extractor: trafilatura brings htmldate, courlan and dateparser; it,
-justext and readability score blocks by length and word statistics, so they drop exactly what analysts cite in
-their own documents: headings, list items and table rows (measured on a saved report page: see the README).
-A structural rule keeps every block of the content and numbers it in reading order.
+A table row whose cells hold only text is one paragraph, its cells joined by " | " (as in .docx); a row of a
+layout table, whose cells hold blocks, is walked like any other element.
+
+Why our own walker and not a main-content extractor (tried on a report page with a header, a menu, a cookie
+banner, a list, a table and a footer): trafilatura kept the content, in 12 ms against our 1.5 ms, but returns
+Markdown-like text we would have to split again, and brings htmldate, dateparser, courlan and their dependencies;
+justext kept nothing (it scores short blocks as boilerplate, and a report's headings, list items and table rows
+are short); readability-lxml kept the cookie banner and the footer. A structural rule keeps every block of the
+content, numbered in reading order, and needs nothing new.
 """
 
 from __future__ import annotations
@@ -75,7 +80,11 @@ def html_blocks(node: Tag, out: list[str], page: bool = True) -> None:
         elif isinstance(child, Tag):
             if _is_furniture(child, page):
                 continue
-            if child.name in BLOCKS or child.name in CONTAINERS:
+            if child.name == "tr" and (row := _text_row(child, page)) is not None:
+                flush()
+                if _keep(row):
+                    out.append(row)
+            elif child.name in BLOCKS or child.name in CONTAINERS:
                 flush()
                 html_blocks(child, out, page)
             elif child.name == "br":
@@ -87,6 +96,19 @@ def html_blocks(node: Tag, out: list[str], page: bool = True) -> None:
             else:
                 current.append(child.get_text(" "))
     flush()
+
+
+def _text_row(row: Tag, page: bool) -> str | None:
+    """A table row of text-only cells as 'a | b | c'; None when a cell holds blocks (a layout table)."""
+    cells = row.find_all(["td", "th"], recursive=False)
+    if any(cell.find(list(BLOCKS | CONTAINERS)) for cell in cells):
+        return None
+    texts = []
+    for cell in cells:
+        parts: list[str] = []
+        html_blocks(cell, parts, page)
+        texts.append(" ".join(parts))
+    return " | ".join(t for t in texts if t)
 
 
 def content_root(soup: BeautifulSoup) -> Tag:
