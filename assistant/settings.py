@@ -129,8 +129,11 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
                                "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
     max_expanded_mb: float = Field(
-        100.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (zip packages) may expand to, in MB, checked "
-        "before parsing. Their XML takes about 15x its size in memory once parsed.")
+        200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
+        "together (pictures and media included), in MB; checked before parsing.")
+    max_xml_mb: float = Field(
+        50.0, gt=0, description="Most the XML parts of a .docx/.pptx/.xlsx/.epub may expand to, in MB; checked "
+        "before parsing. Parsed XML takes about 15x its size in memory (50 MB: about 0.8 GB at worst).")
     max_compression_ratio: float = Field(
         100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package. Office "
         "XML compresses about 10-30x; a zip bomb hundreds of times.")

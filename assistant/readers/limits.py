@@ -8,8 +8,9 @@ this check. Here it is refused from the zip's central directory alone, in millis
 What is checked, in order (`check_file`):
 - the file's size on disk against `max_file_mb`;
 - for a zip package: the number of entries (read from the end-of-central-directory record, before zipfile builds
-  an object per entry), every entry's declared uncompressed size and the declared total against
-  `max_expanded_mb`, and the compression ratio of every entry of 1 MB or more against `max_compression_ratio`
+  an object per entry), the declared uncompressed total against `max_expanded_mb` and the XML parts' total
+  against `max_xml_mb` (parsed XML takes about 15x its size in memory; pictures and media only their size), and
+  the compression ratio of every entry of 1 MB or more against `max_compression_ratio`
   (legitimate Office XML compresses about 10-30x; the bomb above is 300x);
 - then every entry is decompressed as a stream, counting the bytes that really come out (a declared size can lie;
   Python's zipfile also stops at the declared size and fails the CRC check), and every XML part is scanned for
@@ -42,25 +43,24 @@ _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)\b([^>\[]*)(\[)?", re.IGNORECAS
 
 @dataclass(frozen=True)
 class Limits:
-    """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb and
+    """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb, max_xml_mb and
     max_compression_ratio (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default values)."""
 
     max_file_bytes: int
     max_expanded_bytes: int
+    max_xml_bytes: int
     max_ratio: float
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
-        return cls(int(settings.max_file_mb * MB), int(settings.max_expanded_mb * MB),
+        return cls(int(settings.max_file_mb * MB), int(settings.max_expanded_mb * MB), int(settings.max_xml_mb * MB),
                    float(settings.max_compression_ratio))
 
     @classmethod
     def defaults(cls) -> "Limits":
         from assistant.settings import Settings
 
-        fields = Settings.model_fields
-        return cls(int(fields["max_file_mb"].default * MB), int(fields["max_expanded_mb"].default * MB),
-                   float(fields["max_compression_ratio"].default))
+        return cls.from_settings(Settings.model_construct())  # the fields' defaults, no environment or file
 
 
 def _mb(size: float) -> str:
@@ -112,13 +112,27 @@ def _declared_entries(path: Path) -> int | None:
     return count
 
 
+def _is_xml(info: zipfile.ZipInfo) -> bool:
+    return info.filename.lower().endswith(XML_SUFFIXES)
+
+
+def _too_large(total: int, xml_total: int, limits: Limits, detail: str) -> ReaderError | None:
+    if total > limits.max_expanded_bytes:
+        return ReaderError(f"refused: it expands to more than {_mb(limits.max_expanded_bytes)}{detail} "
+                           "(setting max_expanded_mb)")
+    if xml_total > limits.max_xml_bytes:
+        return ReaderError(f"refused: its XML expands to more than {_mb(limits.max_xml_bytes)}{detail} "
+                           "(setting max_xml_mb)")
+    return None
+
+
 def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    total = 0
+    total = xml_total = 0
     for info in infos:
         total += info.file_size
-        if info.file_size > limits.max_expanded_bytes or total > limits.max_expanded_bytes:
-            raise ReaderError(f"refused: it expands to more than {_mb(limits.max_expanded_bytes)} "
-                              f"({info.filename} alone is {_mb(info.file_size)}; setting max_expanded_mb)")
+        xml_total += info.file_size if _is_xml(info) else 0
+        if error := _too_large(total, xml_total, limits, f"; {info.filename} alone is {_mb(info.file_size)}"):
+            raise error
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size >= RATIO_FLOOR and ratio > limits.max_ratio:
             raise ReaderError(f"refused: {info.filename} is compressed {ratio:,.0f} to 1 ({_mb(info.compress_size)} "
@@ -128,17 +142,17 @@ def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
 
 def _check_streams(package: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits,
                    allow_doctype: bool) -> None:
-    total = 0
+    total = xml_total = 0
     for info in infos:
         if info.is_dir():
             continue
-        scan = _DeclarationScan(info.filename, allow_doctype) if info.filename.lower().endswith(XML_SUFFIXES) else None
+        scan = _DeclarationScan(info.filename, allow_doctype) if _is_xml(info) else None
         with package.open(info) as stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
-                if total > limits.max_expanded_bytes:
-                    raise ReaderError(f"refused: it expands to more than {_mb(limits.max_expanded_bytes)} "
-                                      "(setting max_expanded_mb)")
+                xml_total += len(chunk) if scan else 0
+                if error := _too_large(total, xml_total, limits, ""):
+                    raise error
                 if scan:
                     scan.feed(chunk)
 
