@@ -125,6 +125,19 @@ class Settings(BaseSettings):
         6, ge=1, le=50, description="Most recent conversation turns used to rewrite a follow-up question."
     )
 
+    # --- reading files (every file, from the CLI, the Python API and uploads) ---------------------------
+    max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
+                               "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
+    max_expanded_mb: float = Field(
+        200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
+        "together (pictures and media included), in MB; checked before parsing.")
+    max_xml_mb: float = Field(
+        50.0, gt=0, description="Most the XML parts of a .docx/.pptx/.xlsx/.epub may expand to, in MB; checked "
+        "before parsing. Parsed XML takes about 15x its size in memory (50 MB: about 0.8 GB at worst).")
+    max_compression_ratio: float = Field(
+        100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package. Office "
+        "XML compresses about 10-30x; a zip bomb hundreds of times.")
+
     # --- UI -------------------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the web UI binds to (GRADIO_SERVER_NAME also works).")
     ui_port: int = Field(7860, description="Web UI port (GRADIO_SERVER_PORT also works).")
