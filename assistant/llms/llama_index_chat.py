@@ -72,7 +72,8 @@ class LlamaIndexChat:
             model = None
         self.name = model if model and model != "unknown" else type(llm).__name__
         base = _field(llm, "api_base", "base_url")
-        self.where = f"{type(llm).__name__}" + (f" at {describe_server(str(base))}" if base else "")
+        self._server = describe_server(str(base)) if base else None
+        self.where = type(llm).__name__ + (f" at {self._server}" if self._server else "")
         self._secrets = [_secret(_field(llm, "api_key"))]
 
     def _messages(self, messages: Messages) -> list:
@@ -91,7 +92,8 @@ class LlamaIndexChat:
         from assistant.llms.openai_chat import describe_openai_error
 
         if isinstance(exc, openai.OpenAIError):
-            message = describe_openai_error(exc, self.where, self.settings.llm_timeout, model=self.name)
+            message = describe_openai_error(exc, self._server or "api.openai.com", self.settings.llm_timeout,
+                                            model=self.name, via=f"the llama-index {type(self.llm).__name__}")
         else:
             status = _field(exc, "status_code", "status")
             detail = " ".join(str(exc).split())[:200]

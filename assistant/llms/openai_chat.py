@@ -44,9 +44,13 @@ def retry_after(exc: BaseException) -> float | None:
 
 
 def describe_openai_error(exc: BaseException, where: str, timeout: float, attempts: int | None = None,
-                          model: str | None = None) -> str:
-    """A message for the user about an `openai` SDK error (also raised by llama-index's OpenAI-based LLMs)."""
+                          model: str | None = None, via: str | None = None) -> str:
+    """A message for the user about an `openai` SDK error. `via` names the llama-index LLM class when the error
+    comes through one (OpenAILike...): its key and URL are then set on that object, not in the environment."""
     import openai
+
+    key_setting = f"the api_key of {via}" if via else "OPENAI_API_KEY"
+    url_setting = f"the api_base of {via}" if via else "OPENAI_BASE_URL"
 
     def why(*parts: str | None) -> str:
         inside = ", ".join(p for p in parts if p)
@@ -58,9 +62,9 @@ def describe_openai_error(exc: BaseException, where: str, timeout: float, attemp
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         return (f"Could not reach the LLM server at {where}{why(type(cause).__name__ if cause else None, tries)}: "
-                "check OPENAI_BASE_URL and that the server is running.")
+                f"check {url_setting} and that the server is running.")
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return f"The LLM server at {where} rejected the API key (HTTP {exc.status_code}): check OPENAI_API_KEY."
+        return f"The LLM server at {where} rejected the API key (HTTP {exc.status_code}): check {key_setting}."
     if isinstance(exc, openai.RateLimitError):
         return f"The LLM server at {where} kept refusing with HTTP 429{why('rate limit or quota', tries)}."
     if isinstance(exc, openai.NotFoundError):
