@@ -153,7 +153,7 @@ class OpenAIChat:
             message = (f"The LLM server at {self.where} did not answer before the question's {total:g} s deadline "
                        f"(llm_deadline; {attempts_text(attempts)}).")
         else:
-            message = describe_openai_error(exc, self.where, timeout, attempts, self.name)
+            message = describe_openai_error(exc, self.where, self.settings.llm_timeout, attempts, self.name)
             if self._retryable(exc) and attempts <= self.settings.llm_retries:
                 asked = retry_after(exc)
                 if asked is not None and asked > deadline - time.monotonic():
