@@ -180,11 +180,12 @@ def test_a_server_that_hangs_past_the_timeout_is_reported(scripted, llm_assistan
 
 
 def test_the_default_deadline_cuts_the_last_attempt_and_says_so(scripted, llm_assistant):
-    # default deadline: llm_timeout x (llm_retries + 1) = 1 s, so the second attempt gets what is left of it
+    # default deadline: llm_timeout x (llm_retries + 1) = 2 s; after 1 s and a 0.4 s backoff, the second attempt
+    # gets the 0.6 s left of it
     scripted.script({"hang": 20, "content": PROVINCE}, {"hang": 20, "content": PROVINCE})
-    answer = llm_assistant(llm_timeout=0.5, llm_retries=1).ask(PROVINCE_Q)
+    answer = llm_assistant(llm_timeout=1, llm_retries=1, llm_backoff=0.4).ask(PROVINCE_Q)
     assert answer.mode == "offline" and len(scripted.requests()) == 2
-    assert any("did not answer before the question's 1 s deadline (llm_deadline; 2 attempts)" in n
+    assert any("did not answer before the question's 2 s deadline (llm_deadline; 2 attempts)" in n
                for n in answer.notes)
 
 
