@@ -1,5 +1,5 @@
 """The web page: `build_ui(assistant)` makes the gradio page; `page_options(settings)` says how it is mounted on the
-server (assistant/server/), and `main()` is `python app.py`, which runs the same server as `assistant serve`.
+server (assistant/server/), which `python app.py` and `assistant serve` run.
 
 Where the server listens: `ui_host` / `ui_port` when set in assistant.toml or ASSISTANT_UI_HOST / ASSISTANT_UI_PORT,
 else gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, else 127.0.0.1:7860. It binds to all interfaces only
@@ -15,7 +15,7 @@ from assistant.settings import Settings
 from assistant.ui.blocks import build_ui
 from assistant.ui.static import CSS, head
 
-__all__ = ["build_ui", "page_options", "server_address", "main"]
+__all__ = ["build_ui", "page_options", "server_address", "page_auth"]
 
 
 def server_address(settings: Settings) -> tuple[str, int]:
@@ -53,9 +53,3 @@ def page_options(settings: Settings, page_key: str = "") -> dict:
         ssr_mode=False, pwa=False, show_error=True,
     )
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python app.py`: the same server as `assistant serve`."""
-    from assistant.server.run import serve
-
-    return serve()
