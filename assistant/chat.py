@@ -23,8 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering.citations import MARKER
 from assistant.answering.text import terms
+from assistant.markers import has_marker, strip_markers
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -80,7 +80,7 @@ def format_history(turns: list[Turn], max_turns: int, max_chars: int = 600) -> s
     """The last turns as 'User: ...' / 'Assistant: ...' lines for the condense prompt, markers removed."""
     lines = []
     for turn in turns[-2 * max_turns:]:
-        text = " ".join(MARKER.sub("", turn.content).split())
+        text = " ".join(strip_markers(turn.content).split())
         if len(text) > max_chars:
             text = text[:max_chars].rsplit(" ", 1)[0] + " ..."
         lines.append(f"{'User' if turn.role == 'user' else 'Assistant'}: {text}")
@@ -130,7 +130,7 @@ def clean_condensed(text: str, fallback: str) -> str:
     text = re.sub(r"^(?:standalone\s+question\s*:|question\s*:)\s*", "", text, flags=re.IGNORECASE)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = line.strip('"“”').strip()
-    if not line or len(line) > 600 or MARKER.search(line):
+    if not line or len(line) > 600 or has_marker(line):
         return fallback
     return line
 

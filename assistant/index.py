@@ -25,6 +25,7 @@ from assistant.chunking import Chunk, chunk_paragraphs
 from assistant.errors import IndexDamagedError, UnknownDocumentError
 from assistant.models import Document, DocumentInfo, IngestReport, Paragraph
 from assistant.readers import Skipped, collect
+from assistant.readers.limits import Limits
 from assistant.settings import Settings
 
 PAGE = 5000  # rows per Chroma get() when mirroring
@@ -133,7 +134,7 @@ class ParagraphIndex:
     def ingest(self, paths: list, progress: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        documents = list(collect(paths))  # FileNotFoundError before anything is touched
+        documents = list(collect(paths, Limits.from_settings(self.settings)))  # FileNotFoundError before anything is touched
         with store.write_lock(self.settings), self._lock:
             known = {d.doc_id: d for d in self.documents()}
             by_hash = {d.sha256: d.doc_id for d in known.values()}

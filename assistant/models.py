@@ -41,9 +41,10 @@ class Context:
     score: float
     dense: float | None = None  # cosine similarity
     bm25: float | None = None
+    page: int | None = None  # PDFs only
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
+        return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph, "page": self.page,
                 "text": self.text, "score": round(self.score, 6)}
 
 
@@ -59,6 +60,7 @@ class Citation:
     quote: str
     score: float
     verified: bool | None = None  # None: not checked (offline quotes are verbatim by construction)
+    page: int | None = None  # the paragraph's page, for PDFs
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,12 +1,14 @@
-"""Prompt templates live as text files in `prompts/` (or settings.prompts_dir), apart from the code."""
+"""Prompt templates live as text files in `prompts/` (or settings.prompts_dir), apart from the code.
+
+The shipped ones are package data (see `settings.shipped`), so an installed wheel finds them too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import shipped
 
-BUILTIN = PROJECT_ROOT / "prompts"
+BUILTIN = shipped("prompts")
 
 
 def load_prompts(folder: Path) -> dict[str, str]:

@@ -113,5 +113,5 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     for key in best:
         paragraph = mirror.paragraphs[key]
         contexts.append(Context(paragraph.doc_id, paragraph.title, paragraph.number, paragraph.text, fused[key],
-                                dense=dense_sim.get(key), bm25=bm25_score.get(key)))
+                                dense=dense_sim.get(key), bm25=bm25_score.get(key), page=paragraph.page))
     return contexts

@@ -1,38 +1,66 @@
-"""One typed settings object for the whole product.
+"""One typed settings object for the whole product (pydantic-settings).
 
 Values come from, in rising order of precedence: the defaults below, an `assistant.toml` file (the one named by
 `ASSISTANT_CONFIG`, else `./assistant.toml`), environment variables `ASSISTANT_<FIELD>` (e.g. `ASSISTANT_TOP_K=8`),
-and keyword arguments. The OpenAI client's own `OPENAI_API_KEY` / `OPENAI_BASE_URL` are honoured too.
+and keyword arguments. The OpenAI client's own `OPENAI_API_KEY` / `OPENAI_BASE_URL` are honoured too. An empty
+variable counts as unset; an unknown key in assistant.toml is an error that names it.
+
+Where things live by default, so that an installed package never writes into site-packages: the index is
+`index/` in the working directory; the corpus indexed on first start is `seeds/` in the working directory when
+there is one, else the demo article shipped inside the package; prompts are the package's own (`prompts/` at the
+top of a checkout, packaged as `assistant/_prompts` in a wheel).
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_DATA = Path(__file__).resolve().parent / "data"
-
-# Settings read from variables that other tools already define, not from ASSISTANT_*.
-_FOREIGN_ENV = {"openai_api_key": "OPENAI_API_KEY", "openai_base_url": "OPENAI_BASE_URL"}
+PACKAGE = Path(__file__).resolve().parent
+PACKAGE_DATA = PACKAGE / "data"
+_CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("assistant_config_file", default=None)
 
 
-class Settings(BaseModel):
+def shipped(name: str) -> Path:
+    """A folder shipped with the product: `prompts` or `seeds`. In a wheel it is package data
+    (`assistant/_prompts`, mapped from the top-level folder by pyproject.toml); in a checkout or an editable
+    install it is the top-level folder itself."""
+    packaged = PACKAGE / f"_{name}"
+    return packaged if packaged.is_dir() else PACKAGE.parent / name
+
+
+def _default_corpus() -> Path:
+    local = Path.cwd() / "seeds"
+    return local if local.is_dir() else shipped("seeds")
+
+
+def config_file() -> Path:
+    """The assistant.toml in effect: the one `Settings.load(config_file=...)` names, else $ASSISTANT_CONFIG, else
+    ./assistant.toml (it need not exist)."""
+    return _CONFIG_FILE.get() or Path(os.environ.get("ASSISTANT_CONFIG") or "assistant.toml")
+
+
+class Settings(BaseSettings):
     """Everything a user can configure. Every field says what it does."""
 
-    model_config = {"validate_assignment": True, "extra": "forbid"}
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_ignore_empty=True, extra="forbid",
+                                      validate_assignment=True, populate_by_name=True)
 
     # --- where things live -------------------------------------------------------------------------
-    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma index.")
-    corpus_dir: Path = Field(PROJECT_ROOT / "seeds", description="Documents indexed when the index is empty.")
+    index_dir: Path = Field(default_factory=lambda: Path.cwd() / "index",
+                            description="Folder of the persistent Chroma index (default: index/ in the working directory).")
+    corpus_dir: Path = Field(default_factory=_default_corpus, description="Documents indexed when the index has never "
+                             "been written (default: seeds/ in the working directory, else the shipped demo article).")
     collection: str = Field("paragraphs", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, index_dir is not used.")
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
-    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (*.txt).")
+    prompts_dir: Path = Field(default_factory=lambda: shipped("prompts"), description="Folder of prompt templates "
+                              "(*.txt); files it lacks fall back to the shipped ones.")
 
     # --- embeddings and retrieval ---------------------------------------------------------------------
     embedding: str = Field(
@@ -65,14 +93,22 @@ class Settings(BaseModel):
     )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------
-    openai_api_key: SecretStr | None = Field(None, description="API key (from OPENAI_API_KEY). Never logged.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
+        description="API key (from OPENAI_API_KEY). Never logged.")
     openai_base_url: str | None = Field(
-        None, description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama (OPENAI_BASE_URL)."
+        None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"), description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama (OPENAI_BASE_URL)."
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned; a stream that "
+                               "sends nothing for this long has stalled.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx, with backoff.")
+    llm_deadline: float | None = Field(
+        None, gt=0, description="Seconds one question may spend on the LLM in all: every request, attempt and wait "
+        "between retries, from its first LLM request (default: llm_timeout x (llm_retries + 1)). A server's "
+        "Retry-After never extends it: a retry that could not start before the deadline is not made, each attempt's "
+        "timeout is cut to the time left, and a stream still running at the deadline is stopped.")
     llm_context_window: int = Field(16000, ge=512, description="Model context window in tokens.")
     llm_max_answer_tokens: int = Field(600, ge=16, description="Tokens reserved for the answer.")
     llm_backoff: float = Field(
@@ -96,35 +132,68 @@ class Settings(BaseModel):
         None, ge=0.0, le=1.0, description="Support probability a citation needs to count as verified "
         "(default: the value fitted by benchmarks/citation_check.py --tune)."
     )
+    chat_history_file: Path | None = Field(
+        None, description="Where `assistant chat` keeps the lines you typed (readline history; default: "
+        "chat_history in the user's data folder, e.g. ~/.local/share/assistant/). Never inside the repository.")
     chat_max_turns: int = Field(
         6, ge=1, le=50, description="Most recent conversation turns used to rewrite a follow-up question."
     )
 
-    # --- UI -------------------------------------------------------------------------------------------
-    ui_host: str = Field("127.0.0.1", description="Address the web UI binds to (GRADIO_SERVER_NAME also works).")
-    ui_port: int = Field(7860, description="Web UI port (GRADIO_SERVER_PORT also works).")
-    ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
-    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI accepts.")
+    # --- reading files (every file, from the CLI, the Python API and uploads) ---------------------------
+    max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
+                               "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
+    max_expanded_mb: float = Field(
+        200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
+        "together (pictures and media included), in MB; checked before parsing.")
+    max_xml_mb: float = Field(
+        50.0, gt=0, description="Most the XML parts of a .docx/.pptx/.xlsx/.epub may expand to, in MB; checked "
+        "before parsing. Parsed XML takes about 15x its size in memory (50 MB: about 0.8 GB at worst).")
+    max_compression_ratio: float = Field(
+        100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package. Office "
+        "XML compresses about 10-30x; a zip bomb hundreds of times.")
 
-    @field_validator("chroma_host", "openai_base_url", "ui_auth", mode="before")
+    # --- UI -------------------------------------------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "
+                         "(GRADIO_SERVER_NAME also works).")
+    ui_port: int = Field(7860, description="Server port (GRADIO_SERVER_PORT also works).")
+    ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI and POST /v1/documents accept.")
+    api_key: SecretStr | None = Field(
+        None, description="Key the REST API (/v1) requires as `Authorization: Bearer <key>` (ASSISTANT_API_KEY). "
+        "Unset: /v1 is open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
+
+    @field_validator("chroma_host", "openai_base_url", "ui_auth", "api_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("index_dir", "corpus_dir", "prompts_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Relative folders are taken from the working directory once, when the settings are made."""
+        return value.expanduser() if value.expanduser().is_absolute() else Path.cwd() / value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        """Arguments > environment > assistant.toml > defaults."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> "Settings":
-        """Defaults < assistant.toml < environment < keyword arguments."""
-        values: dict[str, Any] = {}
-        path = Path(config_file or os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
-        if path.is_file():
-            with path.open("rb") as fh:
-                values.update(tomllib.load(fh))
-        for name in cls.model_fields:
-            env_name = _FOREIGN_ENV.get(name, f"ASSISTANT_{name.upper()}")
-            if os.environ.get(env_name) not in (None, ""):
-                values[name] = os.environ[env_name]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        """Defaults < assistant.toml (`config_file`, else $ASSISTANT_CONFIG, else ./assistant.toml) < environment <
+        keyword arguments (None means "not given")."""
+        token = _CONFIG_FILE.set(Path(config_file) if config_file else None)
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        finally:
+            _CONFIG_FILE.reset(token)
+
+    @property
+    def llm_deadline_seconds(self) -> float:
+        """The question's LLM deadline in seconds (see llm_deadline)."""
+        return self.llm_deadline or self.llm_timeout * (self.llm_retries + 1)
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -14,10 +14,10 @@ from assistant.evaluation.judge import parse_verdict, plan, run_judge
 from assistant.evaluation.metrics import summarize
 from assistant.evaluation.report import render_console
 from assistant.prompts import load_prompts
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings, shipped
 
 ROOT = Path(__file__).resolve().parents[1]
-PROMPTS = load_prompts(PROJECT_ROOT / "prompts")
+PROMPTS = load_prompts(shipped("prompts"))
 
 
 def row(qid, *, answerable=True, declined=False, status="pass", citations=True, answer="Paris [1]"):

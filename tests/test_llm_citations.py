@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.budget import cost_usd, count_messages, encoding_for, fit_sources, price_of
-from assistant.answering.citations import CitationChecker, parse_markers, split_claims
-from assistant.answering.llm import build_messages, is_refusal, redact
+from assistant.answering.citations import CitationChecker, split_claims
+from assistant.markers import find_markers
+from assistant.answering.llm import build_messages, is_refusal
+from assistant.llms.base import redact
 from assistant.answering.text import Idf
 from assistant.chat import condense_heuristic, is_follow_up, normalize_history
 from assistant.models import Context
@@ -22,7 +24,7 @@ from assistant.models import Context
     ("No markers [a] [] [-1] (1).", []),
 ])
 def test_markers_are_parsed_in_the_forms_models_write(text, numbers):
-    assert [m.numbers for m in parse_markers(text)] == numbers
+    assert [m.numbers for m in find_markers(text)] == numbers
 
 
 def test_markers_belong_to_the_sentence_they_close():

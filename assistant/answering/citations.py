@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answering.text import Idf, coverage, split_sentences, terms
+from assistant.markers import Marker, find_markers
 from assistant.models import Citation, Context
 
 # Fitted by `benchmarks/citation_check.py --tune` on squad2_train: 16,245 claim/paragraph pairs from 1,151
@@ -43,19 +44,6 @@ THRESHOLD = 0.71
 SHORT_CLAIM_TERMS = 4  # claims with fewer content terms are scored together with the question
 SEGMENT_MIN_TERMS = 2  # a part of a sentence cut at a mid-sentence marker needs this many terms to stand alone
 JOINT_SHARE = 0.15  # in a jointly supported sentence, the least share of its term weight a source must cover
-
-# [1]  [1, 2]  [1][2]  [1-3]  [^1]  [source 1]  【1】
-MARKER = re.compile(
-    r"[\[【]\s*(?:\^|sources?\s*|src\s*|s(?=\d))?(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:\^|sources?\s*)?\d{1,3})*)\s*[\]】]",
-    re.IGNORECASE,
-)
-
-
-@dataclass
-class Marker:
-    start: int
-    end: int
-    numbers: list[int]
 
 
 @dataclass
@@ -76,21 +64,6 @@ class CheckResult:
     checked: int = 0  # marker occurrences scored
     failed: int = 0  # of those, unsupported
     out_of_range: list[int] = field(default_factory=list)
-
-
-def parse_markers(text: str) -> list[Marker]:
-    """Every citation marker in `text`, with the source numbers it lists (ranges expanded, at most 20)."""
-    found = []
-    for match in MARKER.finditer(text):
-        numbers: list[int] = []
-        for part in re.split(r"\s*(?:,|;|and)\s*", match.group(1)):
-            bounds = [int(n) for n in re.findall(r"\d+", part)]
-            if len(bounds) == 2 and 0 <= bounds[1] - bounds[0] <= 20:
-                numbers.extend(range(bounds[0], bounds[1] + 1))
-            else:
-                numbers.extend(bounds)
-        found.append(Marker(match.start(), match.end(), list(dict.fromkeys(numbers))))
-    return found
 
 
 def _blank(text: str, markers: list[Marker]) -> str:
@@ -114,7 +87,7 @@ def split_claims(text: str) -> tuple[list[Claim], int]:
     a sentence with several groups is cut after each group ("A [1], and B [2].") when the part is long enough
     to be a claim of its own, else the whole sentence is the claim.
     """
-    markers = parse_markers(text)
+    markers = find_markers(text)
     blank = _blank(text, markers)
     sentences: list[tuple[int, int]] = []
     for line in re.finditer(r"[^\n]+", blank):
@@ -308,6 +281,7 @@ class CitationChecker:
                 marker=n, doc_id=source.doc_id, title=source.title, paragraph=source.paragraph, text=source.text,
                 quote=self._quote(source.text, [c for _p, c, _ok in (kept or occurrences)]),
                 score=min(p for p, _c, _ok in occurrences), verified=verified if policy == "flag" else True,
+                page=source.page,
             ))
         result.citations.sort(key=lambda c: c.marker)
         if dropped:

@@ -225,7 +225,7 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
         ctx = group[0].context
         start, end = min(c.start for c in group), max(c.end for c in group)
         citations.append(Citation(markers[key], ctx.doc_id, ctx.title, ctx.paragraph, ctx.text, ctx.text[start:end],
-                                  max(c.score for c in group)))
+                                  max(c.score for c in group), page=ctx.page))
     text = " ".join(f"{c.text} [{markers[(c.context.doc_id, c.context.paragraph)]}]" for c in chosen)
     return text, citations
 

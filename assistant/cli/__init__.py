@@ -1,0 +1,51 @@
+"""`assistant` command line. Each command group lives in its own module with an `add_parsers(subparsers)`
+function; COMMANDS lists them in the order `assistant --help` shows them.
+
+Exit codes: 0 ok, 1 an operational error (locked or damaged index, unreachable server), 2 bad input
+(empty question, missing path, unknown document, invalid setting); `eval` adds 3 for an unmet threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pydantic import ValidationError
+
+from assistant.cli.common import BAD_INPUT, OPERATIONAL
+from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
+
+COMMANDS = ["assistant.cli.corpus", "assistant.cli.ask", "assistant.cli.chat", "assistant.evaluation.cli",
+            "assistant.cli.serve"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Answers from your documents, every claim "
+                                                                   "cited to its paragraph.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (QuestionError, UnknownDocumentError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return OPERATIONAL
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid setting ({problems})", file=sys.stderr)
+        return BAD_INPUT
+    except BrokenPipeError:  # `assistant ask --json ... | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
