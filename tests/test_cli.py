@@ -97,6 +97,10 @@ def test_history_file_continues_a_conversation(env, tmp_path):
     assert "Sydney" in first
     follow = json.loads(run(["ask", "And Loveluck?", "--history", str(history), "--json"], env).stdout)
     assert "Baghdad" in follow["answer"] and "Pannett" in follow["question"]  # searched as a follow-up
+    airstrikes = tmp_path / "airstrikes.json"
+    run(["ask", "Where were the airstrikes carried out?", "--history", str(airstrikes)], env)
+    who = run(["ask", "And who ordered them?", "--history", str(airstrikes)], env).stdout
+    assert "President Biden" in who.split("[", 1)[0]  # the follow-up's answer first, not a repeat of "where"
     messages = json.loads(history.read_text(encoding="utf-8"))
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[2]["content"] == "And Loveluck?" and messages[3]["content"] == follow["answer"]

@@ -25,3 +25,12 @@ def test_chat_session_keeps_the_conversation(seed_assistant):
     assert "Baghdad" in first_sentence(follow) and "Pannett" in follow.question
     streamed = list(chat.stream("And who ordered the assassination of Qasem Soleimani?"))
     assert "Donald Trump" in streamed[-1].text and len(chat.history) == 6
+
+
+def test_who_ordered_them_after_where_answers_who(seed_assistant):
+    """Issue 9's example: the follow-up is about who ordered the strikes, so its first sentence names him."""
+    question = "Where were the airstrikes carried out?"
+    first = seed_assistant.ask(question)
+    assert "Deir al-Zour" in first_sentence(first)
+    follow = seed_assistant.ask("And who ordered them?", history=[question])
+    assert "President Biden" in first_sentence(follow) and not follow.refused

@@ -10,7 +10,8 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
   question's IDF weight its sentence, window and paragraph hold); dense similarity of the best paragraph;
 - the rarest question term missing from the paragraph / the window; how many rare terms the window lacks; the
   share of the question's IDF weight found anywhere in the retrieved paragraphs; a question's names
-  (capitalised words) missing from the paragraph;
+  (capitalised words) and numbers ("in 1897", "the 3rd") missing from the paragraph: a paragraph that says it of
+  another person or another year is not about what was asked (SQuAD's adversarial questions swap exactly these);
 - answer type: the question asks for a kind of phrase (a number, money, a date, a name) the window lacks; a count
   or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
   none given (`answer_types.py`); a negation the text lacks;
@@ -40,12 +41,14 @@ from assistant.answering.text import Idf, terms, words
 
 FEATURES = ["score", "margin", "dense_paragraph", "cover_sentence", "cover_window", "cover_paragraph", "bigram",
             "type_miss", "missing_max", "missing_max_window", "missing_rare_window", "cover_retrieved",
-            "name_miss", "count_unbound", "role_unbound", "date_miss", "money_miss", "negation_miss", "dense_top"]
+            "name_miss", "number_miss", "count_unbound", "role_unbound", "date_miss", "money_miss", "negation_miss",
+            "dense_top"]
 RARE = 0.5  # a question term is rare when its IDF is at least this share of the largest IDF possible
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|without|cannot|n't|didn't|doesn't|don't|isn't|wasn't|"
                        r"weren't|aren't|won't|couldn't|wouldn't|hasn't|haven't|hadn't|fail|failed|refused|unable)\b",
                        re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]*")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
 # words that name the kind of answer asked for, not something the sources must mention
 ANSWER_WORDS = set(terms("year years date day month time century decade name names number amount percent "
                          "percentage kind type sort"))
@@ -84,6 +87,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
     window = window_text(ranked)
     total = sum(w * idf(t) for t, w in q_weights.items()) or 1.0
     names = set(terms(" ".join(m.group(0) for m in _CAPITALISED.finditer(asked) if m.start() > 0)))
+    numbers = {m.group(0).rstrip(".,") for m in _NUMBER.finditer(asked)}
     kind = question_type(asked)
     return {
         **{f: best.features.get(f, 0.0) for f in ("dense_paragraph", "cover_sentence", "cover_window",
@@ -97,6 +101,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
                                        if t not in best.window_terms), 4) / 4,
         "cover_retrieved": sum(w * idf(t) for t, w in q_weights.items() if t in retrieved) / total,
         "name_miss": len(names - para_terms) / len(names) if names else 0.0,
+        "number_miss": (sum(n not in best.context.text for n in numbers) / len(numbers)) if numbers else 0.0,
         "count_unbound": float(count_bound(asked, best.text) is False),
         "role_unbound": float(role_bound(asked, best.text) is False),
         "date_miss": float(lacks_date(asked, window)),
