@@ -126,6 +126,7 @@ def summarize(rows: list[dict]) -> dict:
         some = [r for r in rows if r["kind"] == kind]
         out[f"{kind}_declined"] = mean(r["declined"] for r in some)
         out[f"{kind}_count"] = len(some)
+    out["unanswerable_declined"] = mean(r["declined"] for r in neg)  # every kind of negative (the loop's is one)
     return out
 
 

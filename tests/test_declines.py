@@ -55,14 +55,14 @@ def test_off_corpus_the_documents_are_about_something_else(make_assistant, tmp_p
     assert_answered(assistant.ask(question), "1987", "1987", declined)
 
 
-def test_adversarial_the_paragraph_names_someone_else(make_assistant, tmp_path):
-    """SQuAD 2.0's kind: the question looks answered by a paragraph that says it of someone else."""
+def test_adversarial_the_paragraph_gives_it_for_another_year(make_assistant, tmp_path):
+    """SQuAD 2.0's kind: the question looks answered by a paragraph that says it of another year."""
     assistant = make_assistant()
-    question = "In which year did the volcanologist Piet Kramer found Marigold Station?"
-    assistant.ingest([write(tmp_path / "docs", STATION)])
+    question = "How many scientists lived at Marigold Station in 1955?"
+    assistant.ingest([write(tmp_path / "docs", STATION)])  # says how many live there today
     declined = assistant.ask(question)
     assert_declined(declined)
-    assert "volcanologist Piet Kramer" in declined.uncovered  # what the documents do not mention, as written
-    kramer = FOUNDED.replace("the geologist Hanna Voss", "the volcanologist Piet Kramer")
-    assistant.ingest([write(tmp_path / "docs", [kramer if p == FOUNDED else p for p in STATION])])
-    assert_answered(assistant.ask(question), "1987", "Piet Kramer", declined)
+    assert "1955" in declined.uncovered  # what the documents do not mention, as written
+    then = "In 1955 eight scientists lived at the station; today twelve live there during the summer months."
+    assistant.ingest([write(tmp_path / "docs", [then if p.startswith("Today") else p for p in STATION])])
+    assert_answered(assistant.ask(question), "eight", "1955", declined)
