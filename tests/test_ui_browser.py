@@ -32,8 +32,8 @@ pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
 WAIT_MS = 180_000  # hang guard for one step on a busy 2-core machine, not a speed requirement
 PROVINCE = "In which province were the airstrikes carried out?"
-WEAK = "What type of aircraft carried out the strikes?"  # answered from ¶2, which names no aircraft
-WEAK_GAP = "do not mention “aircraft”"
+WEAK = "Which Iranian force are the targeted groups linked to?"  # answered with confidence ~0.34 (weak band)
+WEAK_GAP = "do not cover: Iranian"
 STATION = ("Marigold Station\n\n"
            "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
            "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"

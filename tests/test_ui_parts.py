@@ -92,19 +92,6 @@ def test_latest_answer_first_and_earlier_answers_folded_with_their_own_card_ids(
     assert render.chat_messages(turns)[-1]["content"].count('href="#src-2-1"') == 2  # marker and source list
 
 
-def test_weakly_supported_answers_say_so_and_name_what_the_sources_lack():
-    weak = render.chat_message(answer(confidence=0.41, support="weak", uncovered=["killed", "<b>militants</b>"]), 0)
-    assert 'class="support weak"' in weak
-    assert "Weakly supported (confidence 41%): the cited passages do not mention “killed”, " in weak
-    assert "&lt;b&gt;militants&lt;/b&gt;" in weak and "<b>militants" not in weak  # the user's words are escaped
-    confident = render.chat_message(answer(confidence=0.93, support="confident", uncovered=[]), 0)
-    assert "Weakly" not in confident and "confidence 93%" in confident
-    declined = answer("The documents do not say.", citations=[], refused=True, confidence=0.08, support="declined",
-                      uncovered=["population"])
-    assert "the documents do not mention “population”" in render.chat_message(declined, 0)
-    assert 'class="support' not in render.chat_message(answer(), 0)  # an answer with no estimate shows none
-
-
 def test_history_is_plain_messages_and_skips_failed_turns():
     turns = [{"question": "q1", "answer": answer("a1")}, {"question": "q2", "answer": None, "error": "boom"}]
     assert render.history(turns) == [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}]
