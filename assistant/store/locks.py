@@ -1,0 +1,68 @@
+"""The index folder's write lock: one writer at a time.
+
+Two processes writing one persistent Chroma folder at once silently corrupt it, so every write to a local folder
+holds an exclusive file lock; a second writer gets `IndexLockedError` at once instead of waiting. A Chroma server
+serialises writes itself, so no file lock is taken in server mode. The lock dies with its process (the operating
+system releases it on `kill -9`), so a crashed writer never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from assistant.errors import IndexDamagedError, IndexLockedError
+from assistant.settings import Settings
+
+LOCK_NAME = ".write.lock"
+
+
+def lock_path(folder: Path) -> Path:
+    return Path(folder) / LOCK_NAME
+
+
+def check_lock_file(folder: Path) -> None:
+    """A lock path that is not a plain file (e.g. a directory someone made) cannot be locked: say how to fix it."""
+    path = lock_path(folder)
+    if path.exists() and not path.is_file():
+        raise IndexDamagedError(f"{path} is not a lock file (it is a {'folder' if path.is_dir() else 'special file'}), "
+                                f"so the index at {folder} cannot be written. Remove it (`rm -r '{path}'`) and try "
+                                "again.")
+
+
+@contextlib.contextmanager
+def write_lock(settings: Settings) -> Iterator[None]:
+    """Hold the index folder's exclusive write lock, or fail at once with a message naming the holder."""
+    if settings.uses_chroma_server:
+        yield
+        return
+    folder = Path(settings.index_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    check_lock_file(folder)
+    lock = FileLock(str(lock_path(folder)), timeout=0)
+    owner_file = folder / (LOCK_NAME + ".owner")
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            owner = owner_file.read_text().strip() or "another process"
+        except OSError:
+            owner = "another process"
+        raise IndexLockedError(
+            f"the index at {folder} is being written by {owner}. Wait for it to finish and try again; "
+            "for several writers at once, run a Chroma server and set ASSISTANT_CHROMA_HOST.") from None
+    except OSError as exc:
+        raise IndexDamagedError(f"cannot take the write lock {lock_path(folder)} of the index at {folder} ({exc}). "
+                                "Check the folder's permissions, or remove the lock path if it is not a file.") from None
+    try:
+        with contextlib.suppress(OSError):
+            owner_file.write_text(f"process {os.getpid()}")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            owner_file.unlink()
+        lock.release()
