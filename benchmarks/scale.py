@@ -121,7 +121,7 @@ def measure_ingest(records: list[dict], index_dir: Path, parts: int, sample: flo
 def measure_small(records: list[dict], index_dir: Path, repeats: int) -> dict:
     """The 3,000-paragraph point: one ingest of a fresh index, the bare model timed on all of its chunks before and
     after; `repeats` runs, the median ratio reported (one run's figures swing with the machine's load)."""
-    runs = [measure_ingest(records, index_dir, 1, 1.0) for _ in range(repeats)]
+    runs = [measure_ingest(records, index_dir / f"run{k}", 1, 1.0) for k in range(repeats)]
     runs.sort(key=lambda r: r["ratio_end_to_end_over_bare"])
     median = dict(runs[len(runs) // 2])
     median["ratios_of_all_runs"] = [r["ratio_end_to_end_over_bare"] for r in runs]

@@ -61,6 +61,7 @@ def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Pat
             pipeline.abort()  # what is written stays uncommitted or committed whole; the next write cleans up
             raise
         pipeline.finish()
+        repair.verify_written(store, pipeline.probe)
         store.commit(planner.moved)
         vanished = planner.vanished(list(paths))
         if vanished:

@@ -57,6 +57,7 @@ class Pipeline:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._pending: Future | None = None
         self._bar = tqdm(desc="Embedding", unit="chunk", disable=not progress, leave=False)
+        self.probe: tuple[str, np.ndarray] | None = None  # a row written, and its vector: searched for at the end
 
     def feed(self, planned: Planned) -> None:
         """Cut one document into chunks, adding them to the current window (embedded and handed to the writer
@@ -78,6 +79,8 @@ class Pipeline:
         window, self.window = self.window, Window()
         vectors = self._embed(window)
         self.report.chunks += len(window.rows)
+        if window.rows:
+            self.probe = (window.rows[0].id, vectors[0])
         if self._pending is not None:
             self._pending.result()  # the previous window is written (or its error is raised here)
         self._pending = self._writer.submit(self._write, window, vectors)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import IndexLockedError
+from assistant.errors import IndexDamagedError, IndexLockedError
 from assistant.ingest.plan import Planned, content_hash, with_id
 from assistant.models import Document, DocumentInfo, IngestReport
 from assistant.store import Revision, Store, version_of
@@ -58,6 +58,18 @@ def before_write(store: Store, embedder, found: Revision) -> list[str]:
         if dropped:
             done.append(f"removed {dropped} chunk rows left by an interrupted write ({found.writer})")
     return done
+
+
+def verify_written(store: Store, probe) -> None:
+    """An ingest never reports success on an index it cannot search: the vector of a row it wrote must find that
+    row (or one with the very same vector) first. Damage the file checks cannot see is caught here."""
+    if probe is None:
+        return
+    row_id, vector = probe
+    hits = store.query(vector, 1)
+    if not hits or (hits[0][0] != row_id and hits[0][2] > 1e-3):
+        raise IndexDamagedError(f"{store.where} does not find the paragraphs just written: its vector index is "
+                                "damaged. Run `assistant check --repair` to repair it.")
 
 
 def heal(store: Store, embedder) -> list[str]:

@@ -47,6 +47,8 @@ class Revision:
 
 class Store(Protocol):
     where: str  # "the index at /path" or "the Chroma server at host:port", for messages
+    local: bool  # one machine's folder, with a write lock: a writer's mark that outlives the lock means it died
+    legacy: bool  # chunk rows written before document rows existed (assistant/ingest/repair.py adopts them)
 
     # --- reading (any process, any time) ---
     def revision(self) -> Revision:
@@ -81,6 +83,9 @@ class Store(Protocol):
 
     def forget(self, doc_ids: list[str]) -> None:
         """Delete document rows: readers stop using these documents at once; their chunks become orphans."""
+
+    def mark_adopted(self) -> None:
+        """After a legacy index's versions were committed: from now on the document rows are authoritative."""
 
     # --- maintenance (`assistant check`) ---
     def problems(self, deep: bool) -> list[str]:

@@ -141,7 +141,7 @@ class ChromaStore:
         try:
             problems = files.segment_problems(self.folder, set(self.names))
         except sqlite3.Error as exc:
-            raise self._beyond_repair(exc) from None
+            raise self._failure(f"reading {files.SQLITE}", exc) from None
         if problems:
             raise self._failure("; ".join(problems))
 
@@ -236,7 +236,7 @@ class ChromaStore:
         return list(zip(got["ids"][0], got["metadatas"][0], got["distances"][0]))
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        found = self.copy.get(ids) if self.copy else {}
+        found = self._call("reading vectors.sqlite3", self.copy.get, ids) if self.copy else {}
         missing = [i for i in ids if i not in found]
         if missing:
             got = self._call("reading vectors", self._chunks.get, ids=missing, include=["embeddings"])
@@ -280,14 +280,14 @@ class ChromaStore:
             self._call("adding paragraphs", self._chunks.upsert, ids=ids[part], embeddings=vectors[part],
                        documents=[r.text for r in rows[part]], metadatas=[r.meta for r in rows[part]])
         if self.copy:  # after Chroma's rows, before the document row commits them (see vectors.py)
-            self.copy.put(ids, vectors)
+            self._call("writing vectors.sqlite3", self.copy.put, ids, vectors)
         self._set_meta()
 
     def delete(self, ids: list[str]) -> None:
         if not ids:
             return
         if self.copy:
-            self.copy.delete(ids)
+            self._call("deleting from vectors.sqlite3", self.copy.delete, ids)
         for part in self._batches(len(ids)):
             self._call("deleting paragraphs", self._chunks.delete, ids=ids[part])
         self._set_meta()
@@ -310,6 +310,14 @@ class ChromaStore:
         self._set_meta()
 
     def mark_adopted(self) -> None:
+        """The document rows are authoritative from now on; the vectors get their copy (an old index had none)."""
+        if self.copy:
+            ids = self.chunk_ids()
+            for start in range(0, len(ids), 1000):
+                got = self._call("reading vectors", self._chunks.get, ids=ids[start:start + 1000],
+                                 include=["embeddings"])
+                self._call("writing vectors.sqlite3", self.copy.put, got["ids"],
+                           np.asarray(got["embeddings"], dtype=np.float32))
         self._set_meta(format=FORMAT)
         self.legacy = False
 

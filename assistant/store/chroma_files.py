@@ -30,7 +30,9 @@ HEADER_BYTES = 100
 
 def _read_catalogue(folder: Path) -> tuple[list[tuple[str, str]], set[str]]:
     """([(vector segment id, collection name)], ids of segments with a persisted log position)."""
-    db = sqlite3.connect(f"file:{folder / SQLITE}?mode=ro", uri=True, timeout=30)
+    # Not read-only: after a crash SQLite must roll back the dead writer's journal first, which a read-only
+    # connection cannot do ("attempt to write a readonly database"). Only SELECTs are run here.
+    db = sqlite3.connect(str(folder / SQLITE), timeout=30)
     try:
         segments = db.execute("SELECT s.id, c.name FROM segments s JOIN collections c ON s.collection = c.id "
                               "WHERE s.scope = 'VECTOR'").fetchall()
@@ -75,6 +77,16 @@ def segment_problems(folder: Path, collections: set[str] | None = None) -> list[
             problems.append(f"the vector segment of '{name}' is truncated ({count} vectors: data_level0.bin "
                             f"{data:,} bytes of {count * per_element:,}, length.bin {lengths:,} of {4 * count:,})")
     return problems
+
+
+def integrity_problems(folder: Path) -> list[str]:
+    """SQLite's own quick check of chroma.sqlite3 (reads every page: about a second per 100 MB)."""
+    db = sqlite3.connect(str(Path(folder) / SQLITE), timeout=30)
+    try:
+        rows = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+    finally:
+        db.close()
+    return [] if rows == ["ok"] else [f"{SQLITE} is damaged: {'; '.join(rows)}"]
 
 
 def move_aside(folder: Path, segment: str) -> Path | None:

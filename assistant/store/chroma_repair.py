@@ -25,9 +25,12 @@ def problems(store, deep: bool) -> list[str]:
     found: list[str] = []
     if store.local:
         try:
+            damaged = files.integrity_problems(store.folder) if deep else []
             found += files.segment_problems(store.folder, set(store.names))
         except sqlite3.Error as exc:
-            raise store._beyond_repair(exc) from None
+            raise store._failure(f"reading {files.SQLITE}", exc) from None
+        if damaged:  # nothing below can be trusted, and only the documents' sources can rebuild it
+            raise store._beyond_repair(RuntimeError(damaged[0]))
         try:
             store.copy.ids()
         except sqlite3.Error as exc:
@@ -92,6 +95,11 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
             if name in segments and files.segment_problems(store.folder, {name}):
                 moved.append(files.move_aside(store.folder, segments[name]))
         store._connect()
+    if store.copy:
+        try:
+            store.copy.ids()
+        except sqlite3.Error:
+            store.copy.reset()
     chunks_name, documents_name = store.names
     rows = list(store.chunks())
     ids = [r.id for r in rows]

@@ -73,6 +73,14 @@ class VectorCopy:
         with self._lock:
             return {row[0] for row in self._connect().execute("SELECT id FROM vectors")}
 
+    def reset(self) -> None:
+        """Start an empty copy, keeping a damaged file aside (`assistant check --repair` refills it)."""
+        self.close()
+        if self.path.exists():
+            self.path.rename(self.path.with_name(self.path.name + ".damaged"))
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
