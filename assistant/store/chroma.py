@@ -16,6 +16,9 @@ stopped, so a question still running on it in another thread finishes normally.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import os
 import socket
 import sqlite3
@@ -31,7 +34,7 @@ import numpy as np
 from assistant.errors import AssistantError, EmbeddingMismatchError, IndexDamagedError
 from assistant.models import DocumentInfo
 from assistant.settings import Settings
-from assistant.store import ChunkRow, Revision
+from assistant.store.base import ChunkRow, Revision
 from assistant.store import chroma_files as files
 from assistant.store.locks import check_lock_file, write_lock
 from assistant.store.vectors import VectorCopy
@@ -41,6 +44,22 @@ REBUILD = ".rebuild"  # suffix of a collection being rebuilt by `assistant check
 FORMAT = 2  # document rows are authoritative; an index without them (format 1) is adopted by ingest/repair.py
 PAGE = 5000
 NO_VECTOR = [1.0]  # document rows carry no meaning in vector space; Chroma wants a vector anyway
+
+
+@functools.cache
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def _give_back_memory() -> None:
+    """Return the freed heap of a dropped chromadb System to the system (glibc only). Measured: 1,000 reconnects of
+    a reader grew it from 123 to 358 MB without this, and it stayed near 210 MB with it."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 class ChromaStore:
@@ -200,6 +219,7 @@ class ChromaStore:
         """Another process wrote: drop this process's cached HNSW state by opening a fresh chromadb System."""
         self._raise_if_damaged()
         self._connect()
+        _give_back_memory()
 
     def documents(self) -> list[DocumentInfo]:
         got = self._call("listing its documents", self._documents.get, include=["metadatas"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from assistant.errors import IndexDamagedError, IndexLockedError
 from assistant.settings import Settings
 
 LOCK_NAME = ".write.lock"
+_in_process: dict[str, threading.RLock] = {}  # one per folder: threads of one process (two uploads) take turns
+_registry = threading.Lock()
 
 
 def lock_path(folder: Path) -> Path:
@@ -36,13 +39,23 @@ def check_lock_file(folder: Path) -> None:
 
 @contextlib.contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
-    """Hold the index folder's exclusive write lock, or fail at once with a message naming the holder."""
+    """Hold the index folder's exclusive write lock, or fail at once with a message naming the holder (another
+    thread of this process is waited for instead)."""
     if settings.uses_chroma_server:
         yield
         return
     folder = Path(settings.index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     check_lock_file(folder)
+    with _registry:
+        turn = _in_process.setdefault(str(folder.resolve()), threading.RLock())
+    with turn:
+        with _file_lock(folder):
+            yield
+
+
+@contextlib.contextmanager
+def _file_lock(folder: Path) -> Iterator[None]:
     lock = FileLock(str(lock_path(folder)), timeout=0)
     owner_file = folder / (LOCK_NAME + ".owner")
     try:
