@@ -86,26 +86,45 @@ class MiniLMEmbedder:
         return self.embed_ids([e.ids for e in encodings], progress)
 
     def embed_ids(self, token_ids: list[list[int]], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Embed already tokenised texts (ids with [CLS]/[SEP], at most MAX_TOKENS each): the ingest tokenises
-        each paragraph once, to cut long ones into windows, and embeds those same ids. Longer id lists are cut
-        as the tokenizer's own truncation would ([CLS] + the first tokens + [SEP])."""
-        token_ids = [t if len(t) <= MAX_TOKENS else [*t[:MAX_TOKENS - 1], t[-1]] for t in token_ids]
+        """Embed already tokenised texts (ids with [CLS]/[SEP]): the ingest tokenises each paragraph once, to cut
+        long ones into windows, and embeds those same ids."""
         out = np.zeros((len(token_ids), self.dimension), dtype=np.float32)
-        for batch, ids, mask in padded_batches(token_ids, self.batch_size):
-            out[batch] = mean_pool(self.run(ids, mask), mask)
+        for batch, vectors in self.embed_batches(token_ids):
+            out[batch] = vectors
             if progress:
                 progress(len(batch))
         return out
 
+    def embed_batches(self, token_ids: list[list[int]]):
+        """Yield (indices, vectors) batch by batch, shortest texts first, so a caller can store the first vectors
+        while the model computes the next. Id lists longer than the model reads are cut as the tokenizer's own
+        truncation would ([CLS] + the first tokens + [SEP])."""
+        token_ids = [t if len(t) <= MAX_TOKENS else [*t[:MAX_TOKENS - 1], t[-1]] for t in token_ids]
+        for batch, ids, mask in padded_batches(token_ids, self.batch_size):
+            yield batch, mean_pool(self.run(ids, mask), mask)
 
-def padded_batches(token_ids: list, batch_size: int):
+
+TOKENS_PER_BATCH = 4096  # padded tokens per batch at most: long texts go in smaller batches
+
+
+def padded_batches(token_ids: list, batch_size: int, max_tokens: int = TOKENS_PER_BATCH):
     """Yield (indices, ids, mask) batches of the texts sorted by length, each padded to its longest member.
-    `token_ids` holds one id list (or tokenizer encoding) per text."""
+    `token_ids` holds one id list (or tokenizer encoding) per text.
+
+    A batch holds `batch_size` texts, fewer when they are long, so that it never exceeds `max_tokens` padded
+    tokens. Measured on 1,500 news and prose paragraphs (2 cores): 7 % faster than 32 texts whatever their
+    length (attention grows with the square of the length), and onnxruntime's memory arena, which keeps the
+    largest batch's buffers, peaks at 740 MB instead of 1,140 MB (1,620 MB with 32 texts of 256 tokens)."""
     token_ids = [getattr(t, "ids", t) for t in token_ids]
     order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        width = max(len(token_ids[i]) for i in batch)
+    start = 0
+    while start < len(order):
+        stop = start + 1  # grow the batch while it stays within both limits (the last text is the longest)
+        while (stop < len(order) and stop - start < batch_size
+               and (stop - start + 1) * len(token_ids[order[stop]]) <= max_tokens):
+            stop += 1
+        batch, start = order[start:stop], stop
+        width = len(token_ids[batch[-1]])
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, i in enumerate(batch):

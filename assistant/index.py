@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 
 from assistant import ingest as ingestion
@@ -41,7 +39,7 @@ class Mirror:
     keys: list[tuple[str, int]]  # (doc_id, paragraph) of each chunk
     paragraphs: dict[tuple[str, int], Paragraph]
     stamp: str = ""
-    committed: frozenset[str] = frozenset()  # = set(ids): dense results outside it are ignored
+    row_of: dict[str, int] = field(default_factory=dict)  # chunk id -> its row; dense results outside are ignored
 
 
 class ParagraphIndex:
@@ -69,6 +67,16 @@ class ParagraphIndex:
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
 
+    def notes(self) -> list[str]:
+        """What opening the index repaired, and a write in progress that may have been interrupted (on a Chroma
+        server, where no lock tells a live writer from a dead one)."""
+        notes = [f"repaired: {done}" for done in self.healed]
+        writer = self.store.revision().writer
+        if writer and not self.store.local:
+            notes.append(f"a write by {writer} has not finished; its paragraphs stay hidden until it does. If that "
+                         "process is gone, run `assistant check --repair`.")
+        return notes
+
     # --- the mirror --------------------------------------------------------------------------------
     @staticmethod
     def _is_current(mirror: Mirror, revision: Revision) -> bool:
@@ -92,19 +100,23 @@ class ParagraphIndex:
         return mirror
 
     def _read_rows(self, revision: Revision, committed: dict[str, str]) -> Mirror:
+        """The committed rows in reading order (document, paragraph, chunk), whatever order they were stored in:
+        BM25 breaks ties by row, so the same documents always give the same answers, after a crash and a repeated
+        ingest too."""
+        rows = [row for row in self.store.chunks() if committed.get(row.meta["doc_id"]) == row.meta["sha256"]]
+        rows.sort(key=lambda r: (r.meta["doc_id"], int(r.meta["paragraph"]), int(r.meta.get("chunk", 0))))
         ids, texts, keys, paragraphs = [], [], [], {}
-        for row in self.store.chunks():
+        for row in rows:
             meta = row.meta
-            if committed.get(meta["doc_id"]) != meta["sha256"]:
-                continue  # not a committed version: being written, interrupted, or replaced
             key = (meta["doc_id"], int(meta["paragraph"]))
             ids.append(row.id)
             texts.append(row.text)
             keys.append(key)
-            if key not in paragraphs:
+            if key not in paragraphs:  # its first chunk, which carries a cut paragraph's whole text
                 paragraphs[key] = Paragraph(meta["doc_id"], meta["title"], key[1], meta.get("para_text", row.text),
                                             int(meta["start"]), int(meta["end"]), meta.get("page"))
-        return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp, frozenset(ids))
+        return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp,
+                      {chunk: row for row, chunk in enumerate(ids)})
 
     def derived(self, name: str, build: Callable[[Mirror], object], mirror: Mirror | None = None) -> object:
         """A structure computed from the mirror (e.g. BM25), rebuilt only when the index changed.
@@ -122,16 +134,17 @@ class ParagraphIndex:
         return self.mirror().paragraphs.get((doc_id, number))
 
     # --- dense search --------------------------------------------------------------------------------
-    def dense(self, mirror: Mirror, vector: np.ndarray, n: int) -> list[tuple[str, dict[str, Any], float]]:
-        """The `n` nearest committed chunks as (id, metadata, cosine distance). Rows of uncommitted versions
-        (another process may be writing) are skipped; if they crowd the answer, a wider search fills it."""
+    def dense(self, mirror: Mirror, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The `n` nearest committed chunks as (mirror row, cosine distance). Rows the mirror does not hold are
+        skipped: versions being written or replaced by another process, rows removed since the mirror was read;
+        if they crowd the answer, a wider search fills it."""
         n = min(n, len(mirror.ids))
         if n <= 0:
             return []
         asked = n
         while True:
             hits = self.store.query(vector, asked)
-            kept = [hit for hit in hits if hit[0] in mirror.committed]
+            kept = [(mirror.row_of[chunk], distance) for chunk, distance in hits if chunk in mirror.row_of]
             if len(kept) >= n or len(hits) < asked or asked >= 8 * n:
                 return kept[:n]
             asked *= 4

@@ -89,8 +89,8 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     dense_keys: list[tuple[str, int]] = []
     dense_sim: dict[tuple[str, int], float] = {}
     if use_dense:
-        for _, meta, distance in index.dense(mirror, query_vector, candidates):
-            key = (meta["doc_id"], int(meta["paragraph"]))
+        for row, distance in index.dense(mirror, query_vector, candidates):
+            key = mirror.keys[row]
             dense_keys.append(key)
             dense_sim[key] = max(dense_sim.get(key, -1.0), 1.0 - float(distance))
     bm25_keys: list[tuple[str, int]] = []

@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch (sorted by length).")
     ingest_window: int = Field(
-        1024, ge=1, description="Chunks an ingest embeds and writes together, sorted by length inside the window: "
-        "memory stays bounded for any file size, and one window is written while the next is embedded.")
+        4096, ge=1, description="Chunks an ingest sorts by length and embeds together (written in pieces of up to "
+        "512 while the next are embedded): memory stays bounded for any file size.")
     follow_symlinks: bool = Field(
         False, description="Ingest: follow symbolic links that lead outside the ingested folder (off: they are "
         "reported and skipped). `assistant ingest --follow-symlinks` turns it on for one run.")

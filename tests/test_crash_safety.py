@@ -3,8 +3,10 @@ command again, must leave exactly what a clean run leaves: the same documents, p
 second versions, the same answers. While it lies crashed, readers see only whole document versions.
 
 `fault_kill_after_batches` (tests only) stops the process right after its N-th written batch; windows of 4 chunks
-make a small corpus take many batches, so every kind of write (chunk rows, document rows, old versions dropped,
-removals) is interrupted somewhere in the parametrised range.
+(with embedding batches of 4) make a small corpus take many batches, so every kind of write is interrupted
+somewhere in the parametrised range. Version 1 takes 17 writes (chunk rows at 1 and 4, a document row at 5 and 16,
+...); version 2 takes 12 (chunk rows at 1 and 3, document rows at 4 and 10, an old version dropped at 5 and 8, the
+deleted file's document row at 11); a removal takes 2 (document row, then chunk rows).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pytest
 
 from index_support import QUESTIONS, cli, raw_rows, snapshot, write_corpus
 
-WINDOW = "4"
+WINDOW = "16"  # with batches of 4 chunks: rows are written 4 at a time
+SMALL = {"ingest_window": WINDOW, "embed_batch_size": "4"}
 KILLED = -signal.SIGKILL
 
 
@@ -29,9 +32,9 @@ def clean(tmp_path_factory, request):
     from assistant import Assistant
 
     base = tmp_path_factory.mktemp("clean")
-    first = Assistant(index_dir=base / "index-v1", corpus_dir=base / "none", ingest_window=4)
+    first = Assistant(index_dir=base / "index-v1", corpus_dir=base / "none", ingest_window=16, embed_batch_size=4)
     first.ingest([write_corpus(base / "v1" / "corpus", 1)])
-    second = Assistant(index_dir=base / "index-v2", corpus_dir=base / "none", ingest_window=4)
+    second = Assistant(index_dir=base / "index-v2", corpus_dir=base / "none", ingest_window=16, embed_batch_size=4)
     second.ingest([write_corpus(base / "v2" / "corpus", 1)])
     second.ingest([write_corpus(base / "v2" / "corpus", 2)])  # the same folder, edited: updated in place
     return {"v1": snapshot(first), "v2": snapshot(second), "index-v1": base / "index-v1"}
@@ -55,23 +58,23 @@ def versions_of(*snapshots: dict) -> dict[str, set]:
 def reopen(index):
     from assistant import Assistant
 
-    return Assistant(index_dir=index, corpus_dir=index.parent / "none", ingest_window=4)
+    return Assistant(index_dir=index, corpus_dir=index.parent / "none", ingest_window=16, embed_batch_size=4)
 
 
-@pytest.mark.parametrize("kill_after", [1, 2, 4, 7, 11])
+@pytest.mark.parametrize("kill_after", [1, 4, 5, 11, 16])
 def test_killed_while_adding_new_documents(tmp_path, clean, kill_after):
     corpus = write_corpus(tmp_path / "corpus", 1)
     index = tmp_path / "index"
-    crashed = cli("ingest", "--quiet", str(corpus), index=index, ingest_window=WINDOW,
+    crashed = cli("ingest", "--quiet", str(corpus), index=index, **SMALL,
                   fault_kill_after_batches=kill_after)
     assert crashed.returncode == KILLED, crashed.stderr
     assert_whole_versions(index, versions_of(clean["v1"]))
-    again = cli("ingest", "--quiet", str(corpus), index=index, ingest_window=WINDOW)
+    again = cli("ingest", "--quiet", str(corpus), index=index, **SMALL)
     assert again.returncode == 0, again.stderr
     assert snapshot(reopen(index)) == clean["v1"]
 
 
-@pytest.mark.parametrize("kill_after", [1, 3, 5, 8, 10, 12])
+@pytest.mark.parametrize("kill_after", [1, 3, 4, 5, 8, 10, 11])
 def test_killed_while_updating_documents(tmp_path, clean, kill_after):
     """Version 2 changes two documents, adds one and deletes one: chunk rows, document rows, old versions dropped
     and a vanished file's removal are all interrupted somewhere in this range."""
@@ -79,7 +82,7 @@ def test_killed_while_updating_documents(tmp_path, clean, kill_after):
     old = reopen(index)  # a long-running process over the index, e.g. the web UI
     old.ingest([write_corpus(tmp_path / "corpus", 1)])
     corpus = write_corpus(tmp_path / "corpus", 2)
-    crashed = cli("ingest", "--quiet", str(corpus), index=index, ingest_window=WINDOW,
+    crashed = cli("ingest", "--quiet", str(corpus), index=index, **SMALL,
                   fault_kill_after_batches=kill_after)
     assert crashed.returncode == KILLED, crashed.stderr
     assert_whole_versions(index, versions_of(clean["v1"], clean["v2"]))
@@ -88,7 +91,7 @@ def test_killed_while_updating_documents(tmp_path, clean, kill_after):
     for question in QUESTIONS:
         for c in old.ask(question).citations:
             assert any(c.doc_id == doc_id and c.paragraph <= n for doc_id, n in listed)
-    again = cli("ingest", "--quiet", str(corpus), index=index, ingest_window=WINDOW)
+    again = cli("ingest", "--quiet", str(corpus), index=index, **SMALL)
     assert again.returncode == 0, again.stderr
     assert snapshot(reopen(index)) == clean["v2"]
     assert snapshot(old) == clean["v2"]
@@ -115,7 +118,7 @@ def test_killed_while_removing_a_document(tmp_path, clean, kill_after):
 def test_opening_a_crashed_index_removes_the_unfinished_version(tmp_path, clean):
     corpus = write_corpus(tmp_path / "corpus", 1)
     index = tmp_path / "index"
-    cli("ingest", "--quiet", str(corpus), index=index, ingest_window=WINDOW, fault_kill_after_batches=3)
+    cli("ingest", "--quiet", str(corpus), index=index, **SMALL, fault_kill_after_batches=3)
     documents, rows = raw_rows(index)
     committed = {d[0] for d in documents}
     assert any(r.split("::")[0] not in committed for r in rows)  # an unfinished document's rows are there
@@ -148,7 +151,7 @@ def test_killed_at_a_random_moment(tmp_path, clean, seed):
     index = tmp_path / "index"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_INDEX_DIR=str(index), ASSISTANT_CORPUS_DIR=str(tmp_path / "none"),
-               ASSISTANT_INGEST_WINDOW="2", PYTHONPATH=str(ROOT))
+               ASSISTANT_INGEST_WINDOW=WINDOW, ASSISTANT_EMBED_BATCH_SIZE="4", PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", "--quiet", str(corpus)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
@@ -159,6 +162,6 @@ def test_killed_at_a_random_moment(tmp_path, clean, seed):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    again = cli("ingest", "--quiet", str(corpus), index=index, ingest_window="2")
+    again = cli("ingest", "--quiet", str(corpus), index=index, **SMALL)
     assert again.returncode == 0, again.stderr
     assert snapshot(reopen(index)) == clean["v1"]

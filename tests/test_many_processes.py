@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import traceback
 import time
 
 from index_support import QUESTIONS, cli, write_corpus
@@ -80,7 +81,7 @@ def test_questions_keep_working_while_another_process_ingests_and_removes(make_a
                 assert {c.doc_id for c in answer.citations} <= listed | {c.doc_id for c in answer.citations
                                                                          if c.doc_id.startswith("extra")}
             except Exception as exc:  # noqa: BLE001 - any error is the failure this test looks for
-                errors.append(f"{type(exc).__name__}: {exc}")
+                errors.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
     out, err = writer.communicate(timeout=120)
     assert writer.returncode == 0, err
     assert out.count("round") == 8

@@ -66,10 +66,13 @@ def verify_written(store: Store, probe) -> None:
     if probe is None:
         return
     row_id, vector = probe
-    hits = store.query(vector, 1)
-    if not hits or (hits[0][0] != row_id and hits[0][2] > 1e-3):
-        raise IndexDamagedError(f"{store.where} does not find the paragraphs just written: its vector index is "
-                                "damaged. Run `assistant check --repair` to repair it.")
+    for _ in range(2):
+        hits = store.query(vector, 1)
+        if hits and (hits[0][0] == row_id or hits[0][1] <= 1e-3):
+            return
+        store.refresh()  # look once more with nothing cached before calling the index damaged
+    raise IndexDamagedError(f"{store.where} does not find the paragraphs just written: its vector index is "
+                            "damaged. Run `assistant check --repair` to repair it.")
 
 
 def heal(store: Store, embedder) -> list[str]:

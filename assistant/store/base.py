@@ -36,6 +36,9 @@ class Store(Protocol):
     def revision(self) -> Revision:
         """The current revision, read fresh. Refreshes cached state when another process has written."""
 
+    def refresh(self) -> None:
+        """Drop whatever this process caches about the store (the next read sees the store as it is on disk)."""
+
     def documents(self) -> list[DocumentInfo]:
         """The committed document versions."""
 
@@ -45,8 +48,8 @@ class Store(Protocol):
     def chunk_ids(self, doc_ids: Iterable[str] | None = None) -> list[str]:
         """The ids of every chunk row (of the given documents), committed or not."""
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, dict[str, Any], float]]:
-        """The `n` nearest chunk rows as (id, metadata, cosine distance), nearest first."""
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` nearest chunk rows as (id, cosine distance), nearest first."""
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunk ids (ids not found are left out)."""

@@ -31,16 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import AssistantError, EmbeddingMismatchError, IndexDamagedError
+from assistant.errors import AssistantError, EmbeddingMismatchError, IndexDamagedError, IndexLockedError
 from assistant.models import DocumentInfo
 from assistant.settings import Settings
 from assistant.store.base import ChunkRow, Revision
 from assistant.store import chroma_files as files
-from assistant.store.locks import check_lock_file, write_lock
+from assistant.store.chroma_files import REBUILD
+from assistant.store.locks import chroma_access, check_lock_file, write_lock
 from assistant.store.vectors import VectorCopy
 
 DOCUMENTS = ".documents"  # suffix of the document-rows collection
-REBUILD = ".rebuild"  # suffix of a collection being rebuilt by `assistant check --repair`
 FORMAT = 2  # document rows are authoritative; an index without them (format 1) is adopted by ingest/repair.py
 PAGE = 5000
 NO_VECTOR = [1.0]  # document rows carry no meaning in vector space; Chroma wants a vector anyway
@@ -101,26 +101,8 @@ class ChromaStore:
         return Client.from_system(system)
 
     def _connect(self) -> None:
-        try:
-            client = self._new_client()
-            self._finish_rebuild(client)
-            chunks = client.get_or_create_collection(
-                self.names[0], embedding_function=None, metadata={"embedding": self.embedding_name},
-                configuration={"hnsw": {"space": "cosine", "ef_search": self.settings.hnsw_ef_search}})
-            existing = {c.name for c in client.list_collections()}
-            if self.names[1] in existing:
-                documents = client.get_collection(self.names[1], embedding_function=None)
-            else:
-                legacy = chunks.count() > 0
-                old = chunks.metadata or {}
-                documents = client.create_collection(self.names[1], embedding_function=None, metadata={
-                    "embedding": old.get("embedding", self.embedding_name), "revision": int(old.get("revision", 0)),
-                    "stamp": "", "writes": 0, "writer": "", "format": 1 if legacy else FORMAT})
-        except AssistantError:
-            raise
-        except Exception as exc:
-            raise self._failure("opening it", exc) from None
-        self._client, self._chunks, self._documents = client, chunks, documents
+        with self._access(write=True):  # may create collections; loads nothing another process half-wrote
+            self._open_collections()
         meta = self._meta()
         self.legacy = int(meta.get("format", FORMAT)) < FORMAT
         self._seen_writes = int(meta.get("writes", 0))
@@ -131,6 +113,29 @@ class ChromaStore:
                 f"Set ASSISTANT_EMBEDDING={built_with}, or use a new ASSISTANT_INDEX_DIR for the other model.")
         self._apply_ef_search()
 
+    def _access(self, write: bool):
+        return chroma_access(self.folder, exclusive=write) if self.local else contextlib.nullcontext()
+
+    def _open_collections(self) -> None:
+        try:
+            client = self._new_client()
+            self._finish_rebuild(client)
+            chunks = client.get_or_create_collection(
+                self.names[0], embedding_function=None, metadata={"embedding": self.embedding_name},
+                configuration={"hnsw": {"space": "cosine", "ef_search": self.settings.hnsw_ef_search}})
+            metadata = {"embedding": self.embedding_name, "revision": 0, "stamp": "", "writes": 0, "writer": "",
+                        "format": FORMAT}  # used only when the collection is created here
+            if self.names[1] not in {c.name for c in client.list_collections()} and chunks.count() > 0:
+                old = chunks.metadata or {}  # chunks from before document rows existed: adopted later
+                metadata.update(embedding=old.get("embedding", self.embedding_name), format=1,
+                                revision=int(old.get("revision", 0)))
+            documents = client.get_or_create_collection(self.names[1], embedding_function=None, metadata=metadata)
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise self._failure("opening it", exc) from None
+        self._client, self._chunks, self._documents = client, chunks, documents
+
     def _apply_ef_search(self) -> None:
         """ef_search is a query-time knob, safe to change on an existing index (when no one else is writing)."""
         with warnings.catch_warnings():  # chromadb warns about the (absent) embedding function config on read
@@ -140,19 +145,27 @@ class ChromaStore:
             return
         with contextlib.suppress(AssistantError):
             with write_lock(self.settings):
-                self._call("configuring it", self._chunks.modify,
-                           configuration={"hnsw": {"ef_search": self.settings.hnsw_ef_search}})
+                self._chroma("configuring it", self._chunks.modify, write=True,
+                             configuration={"hnsw": {"ef_search": self.settings.hnsw_ef_search}})
 
     def _finish_rebuild(self, client) -> None:
         """A rebuild interrupted after the old collection was deleted is finished by renaming the new one; one
-        interrupted before is dropped (the old collection is still there, and still damaged)."""
+        interrupted before is dropped (the old collection is still there, and still damaged). Only under the write
+        lock (the rebuild may be running in another process), and on a server only by `assistant check --repair`."""
         names = {c.name for c in client.list_collections()}
-        for name in self.names:
-            if name + REBUILD in names:
-                if name in names:
-                    client.delete_collection(name + REBUILD)
-                else:
-                    client.get_collection(name + REBUILD, embedding_function=None).modify(name=name)
+        if not any(name + REBUILD in names for name in self.names) or not (self.local or self.repairing):
+            return
+        try:
+            with write_lock(self.settings):
+                for name in self.names:
+                    if name + REBUILD not in names:
+                        continue
+                    if name in names:
+                        client.delete_collection(name + REBUILD)
+                    else:
+                        client.get_collection(name + REBUILD, embedding_function=None).modify(name=name)
+        except IndexLockedError:
+            return
 
     def _raise_if_damaged(self) -> None:
         if not self.local or self.repairing:
@@ -202,8 +215,29 @@ class ChromaStore:
         except Exception as exc:
             raise self._failure(what, exc) from None
 
+    def _chroma(self, what: str, fn: Callable, *args: Any, write: bool = False, **kwargs: Any) -> Any:
+        """One call into chromadb, under the folder's access lock (see assistant/store/locks.py)."""
+        with self._access(write):
+            return self._call(what, fn, *args, **kwargs)
+
+    def _read(self, what: str, method: str, **kwargs: Any) -> Any:
+        """A read of the chunk collection. Another process may change the rows between our revision check and
+        this call, and this process's vector index is then a moment behind ("Error finding id"): reconnect and
+        read once more before calling the index damaged."""
+        try:
+            with self._access(write=False):
+                return getattr(self._chunks, method)(**kwargs)
+        except AssistantError:
+            raise
+        except Exception:
+            if not self.local:
+                return self._chroma(what, getattr(self._chunks, method), **kwargs)
+        self._reconnect()
+        return self._chroma(what, getattr(self._chunks, method), **kwargs)
+
     def _meta(self) -> dict[str, Any]:
-        fresh = self._call("reading its revision", self._client.get_collection, self.names[1], embedding_function=None)
+        fresh = self._chroma("reading its revision", self._client.get_collection, self.names[1],
+                             embedding_function=None)
         return dict(fresh.metadata or {})
 
     # --- reading -----------------------------------------------------------------------------------
@@ -215,6 +249,10 @@ class ChromaStore:
             self._seen_writes = writes
         return Revision(int(meta.get("revision", 0)), str(meta.get("stamp", "")), writes, str(meta.get("writer", "")))
 
+    def refresh(self) -> None:
+        if self.local:
+            self._reconnect()
+
     def _reconnect(self) -> None:
         """Another process wrote: drop this process's cached HNSW state by opening a fresh chromadb System."""
         self._raise_if_damaged()
@@ -222,7 +260,7 @@ class ChromaStore:
         _give_back_memory()
 
     def documents(self) -> list[DocumentInfo]:
-        got = self._call("listing its documents", self._documents.get, include=["metadatas"])
+        got = self._chroma("listing its documents", self._documents.get, include=["metadatas"])
         return sorted((DocumentInfo(doc_id, m.get("title", ""), int(m.get("paragraphs", 0)), m.get("source", ""),
                                     m.get("sha256", ""), int(m.get("chunks", 0)), m.get("name", doc_id))
                        for doc_id, m in zip(got["ids"], got["metadatas"])), key=lambda d: d.doc_id)
@@ -236,8 +274,7 @@ class ChromaStore:
             where = {"doc_id": {"$in": doc_ids}}
         offset = 0
         while True:
-            page = self._call("reading its rows", self._chunks.get, where=where, include=include, limit=PAGE,
-                              offset=offset)
+            page = self._read("reading its rows", "get", where=where, include=include, limit=PAGE, offset=offset)
             if not page["ids"]:
                 return
             yield page
@@ -250,16 +287,15 @@ class ChromaStore:
     def chunk_ids(self, doc_ids: Iterable[str] | None = None) -> list[str]:
         return [i for page in self._pages(doc_ids, []) for i in page["ids"]]
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, dict[str, Any], float]]:
-        got = self._call("searching it", self._chunks.query, query_embeddings=[vector], n_results=n,
-                         include=["metadatas", "distances"])
-        return list(zip(got["ids"][0], got["metadatas"][0], got["distances"][0]))
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        got = self._read("searching it", "query", query_embeddings=[vector], n_results=n, include=["distances"])
+        return list(zip(got["ids"][0], got["distances"][0]))
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         found = self._call("reading vectors.sqlite3", self.copy.get, ids) if self.copy else {}
         missing = [i for i in ids if i not in found]
         if missing:
-            got = self._call("reading vectors", self._chunks.get, ids=missing, include=["embeddings"])
+            got = self._read("reading vectors", "get", ids=missing, include=["embeddings"])
             found.update((i, np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], got["embeddings"]))
         return found
 
@@ -285,7 +321,7 @@ class ChromaStore:
         meta.update(values)
         if bump_writes:
             meta["writes"] = int(meta.get("writes", 0)) + 1
-        self._call("recording its revision", self._documents.modify, metadata=meta)
+        self._chroma("recording its revision", self._documents.modify, metadata=meta, write=True)
         self._seen_writes = int(meta.get("writes", 0))
 
     def _batches(self, n: int) -> Iterator[slice]:
@@ -297,8 +333,9 @@ class ChromaStore:
         """Upsert, not add: rows an interrupted attempt left under the same ids are replaced, not kept."""
         ids = [r.id for r in rows]
         for part in self._batches(len(rows)):
-            self._call("adding paragraphs", self._chunks.upsert, ids=ids[part], embeddings=vectors[part],
-                       documents=[r.text for r in rows[part]], metadatas=[r.meta for r in rows[part]])
+            self._chroma("adding paragraphs", self._chunks.upsert, write=True, ids=ids[part],
+                         embeddings=vectors[part], documents=[r.text for r in rows[part]],
+                         metadatas=[r.meta for r in rows[part]])
         if self.copy:  # after Chroma's rows, before the document row commits them (see vectors.py)
             self._call("writing vectors.sqlite3", self.copy.put, ids, vectors)
         self._set_meta()
@@ -309,7 +346,7 @@ class ChromaStore:
         if self.copy:
             self._call("deleting from vectors.sqlite3", self.copy.delete, ids)
         for part in self._batches(len(ids)):
-            self._call("deleting paragraphs", self._chunks.delete, ids=ids[part])
+            self._chroma("deleting paragraphs", self._chunks.delete, write=True, ids=ids[part])
         self._set_meta()
 
     def commit(self, documents: list[DocumentInfo]) -> None:
@@ -317,15 +354,15 @@ class ChromaStore:
             return
         metas = [{"sha256": d.sha256, "title": d.title, "paragraphs": d.paragraphs, "chunks": d.chunks,
                   "source": d.source, "name": d.name or d.doc_id} for d in documents]
-        self._call("recording documents", self._documents.upsert, ids=[d.doc_id for d in documents],
-                   embeddings=[NO_VECTOR] * len(documents), metadatas=metas)
+        self._chroma("recording documents", self._documents.upsert, write=True,
+                     ids=[d.doc_id for d in documents], embeddings=[NO_VECTOR] * len(documents), metadatas=metas)
         self._changed = True
         self._set_meta()
 
     def forget(self, doc_ids: list[str]) -> None:
         if not doc_ids:
             return
-        self._call("removing documents", self._documents.delete, ids=list(doc_ids))
+        self._chroma("removing documents", self._documents.delete, write=True, ids=list(doc_ids))
         self._changed = True
         self._set_meta()
 
@@ -334,7 +371,7 @@ class ChromaStore:
         if self.copy:
             ids = self.chunk_ids()
             for start in range(0, len(ids), 1000):
-                got = self._call("reading vectors", self._chunks.get, ids=ids[start:start + 1000],
+                got = self._chroma("reading vectors", self._chunks.get, ids=ids[start:start + 1000],
                                  include=["embeddings"])
                 self._call("writing vectors.sqlite3", self.copy.put, got["ids"],
                            np.asarray(got["embeddings"], dtype=np.float32))
@@ -345,12 +382,14 @@ class ChromaStore:
     def problems(self, deep: bool) -> list[str]:
         from assistant.store.chroma_repair import problems
 
-        return problems(self, deep)
+        with self._access(write=False):
+            return problems(self, deep)
 
     def rebuild_vectors(self, embed: Callable[[list[str]], np.ndarray]) -> str:
         from assistant.store.chroma_repair import rebuild_vectors
 
-        return rebuild_vectors(self, embed)
+        with self._access(write=True):  # no other process reads half-rebuilt collections
+            return rebuild_vectors(self, embed)
 
     def close(self) -> None:
         if self.copy:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 SQLITE = "chroma.sqlite3"
+REBUILD = ".rebuild"  # suffix of a collection being rebuilt by `assistant check --repair`
 SEGMENT_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 HEADER = struct.Struct("<iQQQQ")  # version, offsetLevel0, max_elements, cur_element_count, size_data_per_element
 HEADER_BYTES = 100

@@ -48,7 +48,7 @@ def problems(store, deep: bool) -> list[str]:
         want = min(10, len(ids))
         try:
             vector = store.vectors(ids[:1])[ids[0]]
-            hits = [chunk for chunk, _, _ in store.query(vector, want)]
+            hits = [chunk for chunk, _ in store.query(vector, want)]
         except Exception as exc:
             return found + [f"the vector index cannot be searched ({exc})"]
         if len(hits) < want or ids[0] not in hits:
@@ -119,7 +119,7 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
         vectors.update(zip([r.id for r in lost], fresh))
     client = store._client
     config = {"hnsw": {"space": "cosine", "ef_search": store.settings.hnsw_ef_search}}
-    new = client.create_collection(chunks_name + ".rebuild", embedding_function=None, configuration=config,
+    new = client.create_collection(chunks_name + files.REBUILD, embedding_function=None, configuration=config,
                                    metadata=dict(store._chunks.metadata or {}))
     size = client.get_max_batch_size()
     for start in range(0, len(rows), size):
@@ -133,7 +133,7 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
     documents = store._documents.get(include=["metadatas"])
     meta = dict(store._documents.metadata or {})
     meta["writes"] = int(meta.get("writes", 0)) + 1  # other processes reconnect to the new collections
-    new_docs = client.create_collection(documents_name + ".rebuild", embedding_function=None, metadata=meta)
+    new_docs = client.create_collection(documents_name + files.REBUILD, embedding_function=None, metadata=meta)
     if documents["ids"]:
         new_docs.add(ids=documents["ids"], embeddings=[[1.0]] * len(documents["ids"]),
                      metadatas=documents["metadatas"])
