@@ -55,13 +55,15 @@ class Store(Protocol):
         """The stored vectors of these chunk ids (ids not found are left out)."""
 
     # --- writing (inside `writing()` only) ---
-    def writing(self, wait: bool = False) -> AbstractContextManager[Revision]:
+    def writing(self) -> AbstractContextManager[Revision]:
         """Take the write lock and mark a write in progress; yields the revision found on entry (its `writer` set
         means a previous write died half-way). A normal exit clears the mark and bumps the revision."""
 
-    def add(self, rows: list[ChunkRow], vectors: np.ndarray) -> None: ...
+    def add(self, rows: list[ChunkRow], vectors: np.ndarray) -> None:
+        """Store chunk rows with their vectors (rows already there under the same ids are replaced)."""
 
-    def delete(self, ids: list[str]) -> None: ...
+    def delete(self, ids: list[str]) -> None:
+        """Delete chunk rows."""
 
     def commit(self, documents: list[DocumentInfo]) -> None:
         """Write (or replace) document rows: from now on readers use these versions."""

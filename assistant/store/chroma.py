@@ -301,7 +301,7 @@ class ChromaStore:
 
     # --- writing -----------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writing(self, wait: bool = False) -> Iterator[Revision]:
+    def writing(self) -> Iterator[Revision]:
         with write_lock(self.settings):
             self._raise_if_damaged()  # never write into (or report success on) a damaged index
             found = self.revision()  # reconnects first if another process wrote since we looked
