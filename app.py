@@ -1,8 +1,9 @@
-"""Start the web UI: `python app.py`, then open http://127.0.0.1:7860 (see assistant/ui/__init__.py for options)."""
+"""Start the chat page and the API: `python app.py`, then open http://127.0.0.1:7860 (the same server as
+`assistant serve`; see assistant/server/run.py and the README for the options)."""
 
 import sys
 
-from assistant.ui import main
+from assistant.server.run import serve
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,13 +14,15 @@ from assistant.answering.budget import encoding_for
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
 from assistant.answering.extractive import answer_offline, load_weights
-from assistant.answering.llm import LLMClient, LLMError, Reply, Usage, build_messages, generate, is_refusal
+from assistant.answering.llm import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.answering.text import Idf
 from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
 from assistant.embeddings import get_embedder
-from assistant.errors import QuestionError
+from assistant.errors import QuestionError, UnknownDocumentError
 from assistant.index import ParagraphIndex
-from assistant.models import Answer, Context, DocumentInfo, IngestReport
+from assistant.llms import ChatModel, chat_model_for
+from assistant.llms.base import Deadline
+from assistant.models import Answer, Context, DocumentInfo, IngestReport, Paragraph
 from assistant.prompts import load_prompts, render
 from assistant.retrieval import retrieve
 from assistant.settings import Settings
@@ -31,19 +34,26 @@ class Assistant:
     >>> a = Assistant()                       # settings from env / assistant.toml
     >>> a.ingest(["seeds/"]).summary()
     >>> a.ask("Where were the strikes?").text
+
+    `llm=` takes any llama-index LLM (Anthropic, Gemini, Bedrock, native Ollama, OpenAILike...) as the answer
+    model, with our prompts, token budget and citation check; it implies answer_mode='llm' unless the settings
+    (or a question's `mode`) say otherwise. Without it, llm mode uses the built-in openai client.
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, settings: Settings | None = None, llm: Any = None, **overrides: Any) -> None:
         if settings is None:
             settings = Settings.load(**overrides)
         elif overrides:
             settings = settings.model_copy(update=overrides)
+        if llm is not None and "answer_mode" not in settings.model_fields_set and "answer_mode" not in overrides:
+            settings = settings.model_copy(update={"answer_mode": "llm"})
         self.settings = settings
+        self.llm = llm
         self.prompts = load_prompts(settings.prompts_dir)
         self.embedder = get_embedder(settings)
         self.index = ParagraphIndex(settings, self.embedder)
         self._weights = load_weights()
-        self._llm: LLMClient | None = None
+        self._chat_model: ChatModel | None = None
         self._citation_checker: CitationChecker | None = None
 
     # --- the corpus ---------------------------------------------------------------------------------
@@ -62,6 +72,31 @@ class Assistant:
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)
 
+    def paragraphs(self, doc_id: str, number: int, context: int = 1) -> list[Paragraph]:
+        """Paragraph `number` of a document with up to `context` neighbours on each side, in reading order (what
+        a reader checking a citation wants to see around it). Raises UnknownDocumentError when the document or
+        the paragraph does not exist."""
+        if self.index.paragraph(doc_id, number) is None:
+            if not any(d.doc_id == doc_id for d in self.documents()):
+                raise UnknownDocumentError(f"no indexed document has the id '{doc_id}' (see `assistant docs`)")
+            raise UnknownDocumentError(f"the document '{doc_id}' has no paragraph {number}")
+        context = max(context, 0)
+        found = (self.index.paragraph(doc_id, n) for n in range(number - context, number + context + 1))
+        return [p for p in found if p is not None]
+
+    def using(self, llm: Any = None, **overrides: Any) -> "Assistant":
+        """This assistant with some settings changed, e.g. another LLM server for one browser tab. It shares the
+        index, the embedder and the weights (nothing is loaded again); its chat model is its own: `llm` (a
+        llama-index LLM) or the openai client its settings describe. The overrides are validated like any
+        setting."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy()
+        for name, value in overrides.items():
+            setattr(other.settings, name, value)  # validate_assignment: a bad value raises ValidationError
+        other.llm = llm
+        other._chat_model = None
+        return other
+
     def ensure_indexed(self, progress: bool = False) -> IngestReport | None:
         """Index the configured corpus folder on a fresh checkout: an index never written to.
 
@@ -74,6 +109,11 @@ class Assistant:
     def _clean_question(self, question: str, notes: list[str]) -> str:
         if not isinstance(question, str) or not question.strip():
             raise QuestionError("the question is empty: type a question about the documents")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 (a terminal, a file, argv)
+            raise QuestionError("the question is not valid UTF-8 text: type it again, or fix the file's "
+                                "encoding") from None
         question = " ".join(question.split())
         limit = self.settings.max_question_chars
         if len(question) > limit:
@@ -105,8 +145,10 @@ class Assistant:
                mode: str | None = None) -> Iterator[str | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (citations checked).
 
-        The final Answer's text is authoritative: the check may remove markers that point nowhere, and a
-        refusal replaces the model's words with the decline text. Offline, the whole text comes as one piece.
+        The final Answer's text is authoritative: the check may remove markers that point nowhere, a refusal
+        replaces the model's words with the decline text, and when an LLM stream fails partway (a stall, the
+        deadline, a broken connection) no more pieces come: the final Answer is the offline answer, with a note
+        saying what failed. Offline, the whole text comes as one piece.
         """
         yield from self._answer(question, history, top_k, streaming=True, mode=mode)
 
@@ -114,11 +156,26 @@ class Assistant:
         """A conversation object: `chat.ask(...)` / `chat.stream(...)` keep the history for you."""
         return ChatSession(self, top_k=top_k)
 
+    def as_retriever(self, top_k: int | None = None):
+        """A llama-index BaseRetriever over this index (hybrid retrieval; nodes carry doc_id, title, paragraph,
+        page): for llama-index query engines, node postprocessors, rerankers and agents."""
+        from assistant.llamaindex import AssistantRetriever
+
+        return AssistantRetriever(self, top_k)
+
+    def as_query_engine(self, top_k: int | None = None, mode: str | None = None):
+        """A llama-index query engine: the response text is our answer, its source_nodes our checked citations."""
+        from assistant.llamaindex import AssistantQueryEngine
+
+        return AssistantQueryEngine(assistant=self, top_k=top_k, mode=mode)
+
     # --- the pipeline -------------------------------------------------------------------------------
-    def _llm_client(self) -> LLMClient:
-        if self._llm is None:
-            self._llm = LLMClient(self.settings)  # raises LLMError without a key or base URL
-        return self._llm
+    def chat_model(self) -> ChatModel:
+        """The model llm mode answers with: the `llm=` given, else the openai client the settings describe.
+        Raises LLMError (with what to set) when neither is configured."""
+        if self._chat_model is None:
+            self._chat_model = chat_model_for(self.settings, self.llm)
+        return self._chat_model
 
     def _checker(self, idf: Idf) -> CitationChecker:
         if self._citation_checker is None:
@@ -128,21 +185,20 @@ class Assistant:
         self._citation_checker.idf = idf
         return self._citation_checker
 
-    def _condense(self, question: str, turns: list, usage: Usage | None, notes: list[str]) -> tuple[str, bool]:
+    def _condense(self, question: str, turns: list, chat: ChatModel | None, usage: Usage | None, deadline: Deadline,
+                  notes: list[str]) -> tuple[str, bool]:
         """(standalone question, LLM still usable). LLM rewrite in llm mode, the heuristic otherwise."""
         fallback = condense_heuristic(question, turns)
-        if usage is None:
+        if chat is None or usage is None:
             return fallback, False
+        messages = [{"role": "user", "content": render(
+            self.prompts["condense"], question=question, history=format_history(turns, self.settings.chat_max_turns))}]
         try:
-            client = self._llm_client()
-            messages = [{"role": "user", "content": render(
-                self.prompts["condense"], question=question,
-                history=format_history(turns, self.settings.chat_max_turns))}]
-            reply = client.complete(messages, max_tokens=200)
+            reply = chat.complete(messages, 200, deadline.at())
         except LLMError as exc:
             notes.append(f"{exc} Answered offline instead.")
             return fallback, False
-        usage.add(reply, messages, encoding_for(self.settings.llm_model, self.settings.llm_tokenizer))
+        usage.add(reply, messages, encoding_for(chat.name, self.settings.llm_tokenizer))
         return clean_condensed(reply.text, fallback), True
 
     def _answer(self, question: str, history: Sequence[Any] | None, top_k: int | None,
@@ -153,21 +209,29 @@ class Assistant:
         mode = mode or self.settings.answer_mode
         if mode not in ("offline", "llm"):
             raise QuestionError(f"unknown answer mode {mode!r}: use 'offline' or 'llm'")
-        llm_mode = mode == "llm"
-        usage = Usage(self.settings.llm_model) if llm_mode else None
-        turns = normalize_history(history)
-        standalone, llm_ok = question, llm_mode
-        if turns:
-            standalone, llm_ok = self._condense(question, turns, usage, notes)
         if self.ensure_indexed():
             notes.append(f"The index was empty: indexed {self.settings.corpus_dir} first.")
+        chat: ChatModel | None = None
+        if mode == "llm":
+            try:
+                chat = self.chat_model()
+            except LLMError as exc:
+                notes.append(f"{exc} Answered offline instead.")
+        usage = Usage(chat.name) if chat else None
+        deadline = Deadline(self.settings.llm_deadline_seconds)  # the rule: assistant/llms/base.py
+        turns = normalize_history(history)
+        standalone, llm_ok = question, chat is not None
+        if turns:
+            standalone, llm_ok = self._condense(question, turns, chat, usage, deadline, notes)
         vector, contexts = self._search(standalone, top_k)
         idf = self.index.derived("idf", lambda mirror: Idf(mirror.texts))
         decline = render(self.prompts["decline"], question=standalone)
         answer: Answer | None = None
+        shown: list[str] = []  # LLM text already handed to the caller
         if llm_ok:
             try:
-                answer = yield from self._answer_llm(standalone, contexts, idf, decline, usage, streaming)
+                answer = yield from self._answer_llm(chat, standalone, contexts, idf, decline, usage, streaming,
+                                                     deadline, shown)
             except LLMError as exc:
                 notes.append(f"{exc} Answered offline instead.")
         if answer is None:
@@ -175,29 +239,29 @@ class Assistant:
                                     self._weights)
             if usage is not None and usage.calls:
                 answer.usage.update(usage.to_dict(self.settings))
-            if streaming:
+            if streaming and not shown:  # after part of an LLM stream, the final Answer replaces it (see stream())
                 yield answer.text
         answer.question = standalone
         answer.notes[:0] = notes
         answer.seconds = time.perf_counter() - started
         yield answer
 
-    def _answer_llm(self, question: str, contexts: list[Context], idf: Idf, decline: str, usage: Usage,
-                    streaming: bool):
-        """Generator: yields text pieces, returns the checked Answer. Raises LLMError to fall back offline."""
-        client = self._llm_client()
+    def _answer_llm(self, chat: ChatModel, question: str, contexts: list[Context], idf: Idf, decline: str,
+                    usage: Usage, streaming: bool, deadline: Deadline, shown: list[str]):
+        """Generator: yields text pieces (also kept in `shown`), returns the checked Answer. Raises LLMError to
+        fall back offline."""
         if not contexts:  # nothing to cite: no request, no cost
             if streaming:
                 yield decline
             return Answer(decline, [], True, contexts, usage.to_dict(self.settings), question, "llm")
-        encoding = encoding_for(self.settings.llm_model, self.settings.llm_tokenizer)
+        encoding = encoding_for(chat.name, self.settings.llm_tokenizer)
         messages, budget = build_messages(self.prompts, question, contexts, self.settings, encoding)
         usage.extra.update(sources_in_prompt=len(budget.sources), sources_dropped=budget.dropped,
                           tokenizer=encoding.name)
         reply = Reply()
-        shown = False
-        for piece in generate(client, messages, self.settings.llm_max_answer_tokens, streaming, reply):
-            shown = True
+        for piece in generate(chat, messages, self.settings.llm_max_answer_tokens, streaming, reply,
+                              deadline.at()):
+            shown.append(piece)
             yield piece
         usage.add(reply, messages, encoding)
         notes: list[str] = []
@@ -209,7 +273,7 @@ class Assistant:
                 yield decline
             return Answer(decline, [], True, budget.sources, usage.to_dict(self.settings), question, "llm", notes)
         if not reply.text.strip():
-            raise LLMError(f"The LLM server at {client.where} returned an empty answer.")
+            raise LLMError(f"The LLM ({chat.where}) returned an empty answer.")
         result = self._checker(idf).check(reply.text, budget.sources, question, self.settings.citation_policy)
         notes.extend(result.notes)
         if result.unsupported:

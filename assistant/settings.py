@@ -105,8 +105,14 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned; a stream that "
+                               "sends nothing for this long has stalled.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx, with backoff.")
+    llm_deadline: float | None = Field(
+        None, gt=0, description="Seconds one question may spend on the LLM in all: every request, attempt and wait "
+        "between retries, from its first LLM request (default: llm_timeout x (llm_retries + 1)). A server's "
+        "Retry-After never extends it: a retry that could not start before the deadline is not made, each attempt's "
+        "timeout is cut to the time left, and a stream still running at the deadline is stopped.")
     llm_context_window: int = Field(16000, ge=512, description="Model context window in tokens.")
     llm_max_answer_tokens: int = Field(600, ge=16, description="Tokens reserved for the answer.")
     llm_backoff: float = Field(
@@ -130,17 +136,37 @@ class Settings(BaseSettings):
         None, ge=0.0, le=1.0, description="Support probability a citation needs to count as verified "
         "(default: the value fitted by benchmarks/citation_check.py --tune)."
     )
+    chat_history_file: Path | None = Field(
+        None, description="Where `assistant chat` keeps the lines you typed (readline history; default: "
+        "chat_history in the user's data folder, e.g. ~/.local/share/assistant/). Never inside the repository.")
     chat_max_turns: int = Field(
         6, ge=1, le=50, description="Most recent conversation turns used to rewrite a follow-up question."
     )
 
-    # --- UI -------------------------------------------------------------------------------------------
-    ui_host: str = Field("127.0.0.1", description="Address the web UI binds to (GRADIO_SERVER_NAME also works).")
-    ui_port: int = Field(7860, description="Web UI port (GRADIO_SERVER_PORT also works).")
-    ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
-    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI accepts.")
+    # --- reading files (every file, from the CLI, the Python API and uploads) ---------------------------
+    max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
+                               "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
+    max_expanded_mb: float = Field(
+        200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
+        "together (pictures and media included), in MB; checked before parsing.")
+    max_xml_mb: float = Field(
+        50.0, gt=0, description="Most the XML parts of a .docx/.pptx/.xlsx/.epub may expand to, in MB; checked "
+        "before parsing. Parsed XML takes about 15x its size in memory (50 MB: about 0.8 GB at worst).")
+    max_compression_ratio: float = Field(
+        100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package. Office "
+        "XML compresses about 10-30x; a zip bomb hundreds of times.")
 
-    @field_validator("chroma_host", "openai_base_url", "ui_auth", mode="before")
+    # --- UI -------------------------------------------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "
+                         "(GRADIO_SERVER_NAME also works).")
+    ui_port: int = Field(7860, description="Server port (GRADIO_SERVER_PORT also works).")
+    ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI and POST /v1/documents accept.")
+    api_key: SecretStr | None = Field(
+        None, description="Key the REST API (/v1) requires as `Authorization: Bearer <key>` (ASSISTANT_API_KEY). "
+        "Unset: /v1 is open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
+
+    @field_validator("chroma_host", "openai_base_url", "ui_auth", "api_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -167,6 +193,11 @@ class Settings(BaseSettings):
             return cls(**{k: v for k, v in overrides.items() if v is not None})
         finally:
             _CONFIG_FILE.reset(token)
+
+    @property
+    def llm_deadline_seconds(self) -> float:
+        """The question's LLM deadline in seconds (see llm_deadline)."""
+        return self.llm_deadline or self.llm_timeout * (self.llm_retries + 1)
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import _browser_unavailable
 
-from assistant.evaluation import EvalReport, apply_gate, run_suite
+from assistant.evaluation import EvalReport, apply_gate, run_suite, write_reports
 from assistant.evaluation.html import render_html
 from assistant.evaluation.metrics import summarize
 
@@ -99,9 +99,37 @@ def test_synthetic_report_renders_failures_first_with_charts(browser, tmp_path):
     page.close()
 
 
+def test_template_syntax_and_markup_in_documents_are_shown_as_text(browser, tmp_path):
+    """Questions, answers, quotes and gold text are document text: report.html shows them as written, neither
+    as markup nor as template code (they are values to the template, never part of it)."""
+    question = "Is {{ 7*7 }} or {% if true %}yes{% endif %} in <script>document.title='pwned'</script>?"
+    answer = "It says {{ config }} and {% for x in range(3) %}{{ x }}{% endfor %} and <b>bold</b> [1]"
+    report = synthetic_report()
+    report.suite["name"] = "{{ 6*7 }} suite"
+    target = report.questions[0]
+    target.update(question=question, answer=answer, gold_answers=["{{ gold }}"],
+                  evidence=[{"doc_id": "{% raw %}d", "paragraph": 1, "text": "{# not a comment #} <i>x</i>"}])
+    target["citations"][0].update(quote="{{ quote }}", doc_id="<b>d</b>")
+    path = tmp_path / "report.html"
+    path.write_text(render_html(report), encoding="utf-8")
+    page, problems = open_report(browser, path)
+    assert problems == [] and page.title() == "Evaluation: {{ 6*7 }} suite"
+    row = page.locator(f"#q-{target['id']}")
+    assert row.locator("td").nth(2).inner_text() == question
+    assert row.locator(".answer").inner_text() == answer
+    assert row.locator("td").nth(5).inner_text() == "{{ gold }}"
+    for summary in row.locator("details summary").all():  # open the citation and the gold evidence
+        summary.click()
+    assert row.locator("details").first.inner_text() == "[1] <b>d</b> ¶1 ✓\n{{ quote }}"
+    assert row.locator("details").last.inner_text() == "{% raw %}d ¶1\n{# not a comment #} <i>x</i>"
+    assert row.locator("b, i, script").count() == 0
+    assert "42" not in page.locator("h1").inner_text() and "49" not in row.inner_text()
+    page.close()
+
+
 def test_real_report_has_every_question(browser, tmp_path):
     report = run_suite(SEED_SUITE, index_dir=tmp_path / "index", limit=8)
-    paths = report.write(tmp_path / "out")
+    paths = write_reports(report, tmp_path / "out")
     page, problems = open_report(browser, paths["html"])
     assert problems == []
     rows = page.locator("#questions tbody tr")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from assistant.evaluation import EvalReport, apply_gate, evaluate, run_suite
+from assistant.evaluation import EvalReport, apply_gate, evaluate, run_suite, write_reports
 from assistant.evaluation.metrics import METRICS, summarize
 from assistant.evaluation.report import VOLATILE
 from assistant.evaluation.runner import eval_index_dir, make_assistant
@@ -56,7 +56,7 @@ def test_seed_suite_end_to_end(seed_report, tmp_path):
     for q in r.questions:
         assert q["status"] in ("pass", "fail", "error") and (q["status"] == "pass") == (not q["reasons"])
         assert bool(q["evidence"]) == q["answerable"] and all(e["text"] for e in q["evidence"])
-    paths = r.write(tmp_path / "out")
+    paths = write_reports(r, tmp_path / "out")
     data = json.loads(paths["json"].read_text())
     assert set(METRICS) <= set(data["metrics"]) and len(data["questions"]) == 36 and data["passed"] is True
     assert data["fingerprint"] == r.fingerprint and EvalReport.load(paths["json"]).fingerprint == r.fingerprint
@@ -99,7 +99,8 @@ def test_a_failing_question_is_recorded_and_scored_zero(seed_index, seed_report)
     assert report.outcomes["error"] == 1 and report.suite["questions"] == 4
     assert report.counts["hit@1"] == report.counts["answer_match"] == 4  # the failure counts in every average
     assert report.metrics["hit@1"] == pytest.approx(sum(q["scores"]["hit@1"] for q in report.questions) / 4)
-    assert "RuntimeError" in report.write(Path(inner.settings.index_dir).parent / "flaky-out")["html"].read_text()
+    paths = write_reports(report, Path(inner.settings.index_dir).parent / "flaky-out")
+    assert "RuntimeError" in paths["html"].read_text()
 
 
 def test_squad_subset_via_the_cli(tmp_path, capsys):

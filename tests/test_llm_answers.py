@@ -174,9 +174,19 @@ def test_a_500_is_retried_then_reported_and_answered_offline(scripted, llm_assis
 
 def test_a_server_that_hangs_past_the_timeout_is_reported(scripted, llm_assistant):
     scripted.script({"hang": 20, "content": PROVINCE}, {"hang": 20, "content": PROVINCE})
-    answer = llm_assistant(llm_timeout=0.5, llm_retries=1).ask(PROVINCE_Q)
+    answer = llm_assistant(llm_timeout=0.5, llm_retries=1, llm_deadline=5).ask(PROVINCE_Q)
     assert answer.mode == "offline"
     assert any("did not answer within 0.5 s (2 attempts)" in n for n in answer.notes)
+
+
+def test_the_default_deadline_cuts_the_last_attempt_and_says_so(scripted, llm_assistant):
+    # default deadline: llm_timeout x (llm_retries + 1) = 2 s; after 1 s and a 0.4 s backoff, the second attempt
+    # gets the 0.6 s left of it
+    scripted.script({"hang": 20, "content": PROVINCE}, {"hang": 20, "content": PROVINCE})
+    answer = llm_assistant(llm_timeout=1, llm_retries=1, llm_backoff=0.4).ask(PROVINCE_Q)
+    assert answer.mode == "offline" and len(scripted.requests()) == 2
+    assert any("did not answer before the question's 2 s deadline (llm_deadline; 2 attempts)" in n
+               for n in answer.notes)
 
 
 def test_no_key_and_no_server_gives_a_clear_note_and_an_offline_answer(seeded_index, monkeypatch):
@@ -220,11 +230,12 @@ def test_the_key_never_appears_in_errors_notes_or_logs(scripted, llm_assistant, 
     assert KEY not in shown and KEY[8:] not in shown
     assert KEY not in caplog.text and KEY[8:] not in caplog.text
 
-    from assistant.answering.llm import LLMClient, LLMError
+    from assistant.llms.base import LLMError
+    from assistant.llms.openai_chat import OpenAIChat
 
     scripted.script({"status": 401, "error": echo})
     try:
-        LLMClient(assistant.settings).complete([{"role": "user", "content": "hi"}], 10)
+        OpenAIChat(assistant.settings).complete([{"role": "user", "content": "hi"}], 10)
     except LLMError as exc:
         assert isinstance(exc, AssistantError) and KEY not in str(exc) and KEY not in repr(exc)
     else:  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from conftest import SEEDS
 from llm_support import *  # noqa: F403 - fixtures: scripted, llm_assistant
@@ -54,11 +55,27 @@ def test_a_malformed_stream_falls_back_offline(scripted, llm_assistant):
     assert pieces[-1] == answer.text
 
 
-def test_a_stream_that_stalls_midway_is_reported(scripted, llm_assistant):
+def test_a_stream_that_stalls_midway_is_reported_as_a_stall(scripted, llm_assistant):
     scripted.script({"content": PROVINCE, "hang_after": 3, "hang": 20})
-    pieces, answer = _split(list(llm_assistant(llm_timeout=0.5, llm_retries=0).stream(PROVINCE_Q)))
-    assert any("broke off" in n for n in answer.notes)
-    assert answer.mode == "offline" and answer.citations
+    started = time.monotonic()
+    pieces, answer = _split(list(llm_assistant(llm_timeout=0.5, llm_retries=0, llm_deadline=10).stream(PROVINCE_Q)))
+    assert time.monotonic() - started < 8  # the stall is noticed after 0.5 s of silence, not at the server's 20 s
+    shown = "".join(pieces)
+    assert shown and PROVINCE.startswith(shown)  # the first words, and nothing after them: no offline text appended
+    assert answer.mode == "offline" and answer.citations and answer.text != shown
+    stall = [n for n in answer.notes if "stopped sending" in n]
+    assert stall == [f"The LLM stream from {scripted.base_url} stopped sending after {len(shown)} characters "
+                     "for 0.5 s. Answered offline instead."]
+    assert not any("OpenAI-compatible" in n for n in answer.notes)
+
+
+def test_a_stream_still_running_at_the_deadline_is_stopped(scripted, llm_assistant):
+    scripted.script({"content": PROVINCE + " " + PROVINCE, "chunk_delay": 0.4})
+    started = time.monotonic()
+    pieces, answer = _split(list(llm_assistant(llm_timeout=1, llm_retries=0, llm_deadline=2).stream(PROVINCE_Q)))
+    assert time.monotonic() - started < 6
+    assert answer.mode == "offline"
+    assert any("was cut at the question's 2 s deadline (llm_deadline) after" in n for n in answer.notes)
 
 
 def test_offline_stream_yields_the_whole_text_then_the_answer(seed_assistant):

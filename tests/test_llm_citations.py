@@ -8,7 +8,8 @@ import pytest
 from assistant.answering.budget import cost_usd, count_messages, encoding_for, fit_sources, price_of
 from assistant.answering.citations import CitationChecker, split_claims
 from assistant.markers import find_markers
-from assistant.answering.llm import build_messages, is_refusal, redact
+from assistant.answering.llm import build_messages, is_refusal
+from assistant.llms.base import redact
 from assistant.answering.text import Idf
 from assistant.chat import condense_heuristic, is_follow_up, normalize_history
 from assistant.models import Context

@@ -30,3 +30,13 @@ def test_index_defaults_to_the_working_directory_never_the_package(tmp_path, mon
     assert settings.corpus_dir == shipped("seeds")  # no ./seeds here: the shipped demo article
     (tmp_path / "seeds").mkdir()
     assert Settings.load(config_file=tmp_path / "none.toml").corpus_dir == tmp_path / "seeds"
+
+
+def test_report_templates_are_package_data():
+    """report.html is rendered from assistant/evaluation/templates: an installed wheel without them could run
+    a whole evaluation and then fail writing the report."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = ROOT / "assistant" / "evaluation"
+    shipped_files = {f for pattern in patterns["assistant.evaluation"] for f in package.glob(pattern) if f.is_file()}
+    templates = {f for f in (package / "templates").rglob("*") if f.is_file()}
+    assert templates and templates <= shipped_files

@@ -48,6 +48,14 @@ def test_ask_endpoint_returns_the_json_of_assistant_ask(app, seeded_index):
     assert (SEED_DOC, 2) in cited
 
 
+def test_ask_endpoint_takes_history_top_k_and_mode(app):
+    history = [{"role": "user", "content": "Where were the airstrikes?"},
+               {"role": "assistant", "content": "In the eastern province of Deir al-Zour [1]."}]
+    result = client(app).predict("and who ordered them?", history, 2, "offline", api_name="/ask")
+    assert "follow-up to: Where were the airstrikes?" in result["question"]
+    assert len(result["contexts"]) == 2 and result["mode"] == "offline"
+
+
 def test_ask_endpoint_is_the_only_documented_endpoint(app):
     endpoints = client(app).view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]

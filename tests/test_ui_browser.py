@@ -1,14 +1,21 @@
 """The web UI in headless Chromium (Debian's chromium + playwright), against a real `python app.py` process.
 
+Every page opened here records each request that leaves the server's origin (scheme, host and port) and each
+Content-Security-Policy violation; both must stay empty: the page loads nothing from elsewhere, and gradio's
+own frontend works within our policy.
+
 Screenshots go to tests/screenshots/ (git-ignored). With CI=true a missing browser fails the run; elsewhere these
 tests skip and say why.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,6 +23,7 @@ import pytest
 
 from conftest import ROOT, SEED_DOC, SEEDS
 
+from assistant.masking import mask_url
 from assistant.readers import collect
 from test_ui_server import start_app
 
@@ -37,19 +45,29 @@ def app(tmp_path_factory):
     running.stop()
 
 
+def origin(url: str) -> tuple:
+    parts = urlparse(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
 @pytest.fixture
 def open_page(browser, app):
-    """A new browser session on the app; records every request that leaves the server."""
-    contexts, outside = [], []
+    """A new browser session on the app; records every request that leaves the server's origin and every CSP
+    violation, and asserts at the end that there were none."""
+    contexts, outside, violations = [], [], []
 
     def open_one(url: str | None = None):
+        url = url or app.url
         context = browser.new_context(viewport={"width": 1400, "height": 950})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
-        page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in (
-            "127.0.0.1", "localhost", None) else None)
-        page.goto(url or app.url, wait_until="load")
+        page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                             "console.warn('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+        page.on("console", lambda m: violations.append(m.text) if m.text.startswith("CSP violation") else None)
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("data:", "blob:"))
+                and origin(r.url) != origin(url) else None)
+        page.goto(url, wait_until="load")
         page.wait_for_selector("#chat-input textarea")
         return page
 
@@ -57,6 +75,43 @@ def open_page(browser, app):
     for context in contexts:
         context.close()
     assert outside == [], f"the page fetched from outside the server: {outside}"
+    assert violations == [], f"the page broke the Content-Security-Policy: {violations}"
+
+
+class LeakCatcher:
+    """A web server on another local port that records every request: a page that fetched from it leaked."""
+
+    def __init__(self) -> None:
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def leak():
+    catcher = LeakCatcher()
+    yield catcher
+    catcher.close()
+
+
+def remote_images(page, leak_url: str) -> list[str]:
+    return page.evaluate("u => Array.from(document.images).map(i => i.src).filter(s => s.startsWith(u))", leak_url)
 
 
 def shot(page, name: str) -> None:
@@ -68,6 +123,24 @@ def ask(page, question: str, turn: int) -> None:
     page.fill("#chat-input textarea", question)
     page.keyboard.press("Enter")
     page.wait_for_selector(f'#sources-box .src-question[data-turn="{turn}"]')
+
+
+def remove_on_page(page, name: str) -> None:
+    """Remove the document whose entry in the Documents tab's list matches `name`."""
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile(name)).click()
+    page.click("#remove-button")
+    page.wait_for_selector("#remove-result :text('Removed')")
+
+
+def use_model(page, base_url: str, model: str) -> None:
+    """Type a server and a model into the Settings tab and switch this tab to them."""
+    page.get_by_role("tab", name="Settings").click()
+    page.fill("#llm-base-url textarea, #llm-base-url input", base_url)
+    page.fill("#llm-model textarea, #llm-model input", model)
+    page.click("#llm-use")
+    page.locator("#backend-info", has_text=model).wait_for()
 
 
 def seed_paragraph(number: int) -> str:
@@ -90,6 +163,69 @@ def test_question_about_the_seed_article_shows_the_cited_paragraph_with_its_quot
     marker.click()  # a marker leads to its source card
     page.wait_for_selector(f"#{card.get_attribute('id')}.is-target")
     shot(page, "01-answer-with-sources.png")
+
+
+def test_more_context_shows_the_neighbouring_paragraphs_of_a_cited_one(open_page):
+    page = open_page()
+    ask(page, PROVINCE, 0)
+    card = page.locator(f'#sources-box .src-latest .src-card[data-doc="{SEED_DOC}"][data-paragraph="2"]')
+    card.locator("button.more-context").click()
+    card.locator(".src-neighbour").first.wait_for()
+    neighbours = card.locator(".src-neighbour")
+    assert [neighbours.nth(i).get_attribute("data-paragraph") for i in range(neighbours.count())] == ["1", "3"]
+    assert neighbours.nth(0).inner_text() == "¶1" + seed_paragraph(1)
+    assert neighbours.nth(1).inner_text() == "¶3" + seed_paragraph(3)
+    assert card.locator(".src-para").inner_text().strip() == seed_paragraph(2)  # the cited one stays marked
+    assert card.locator("button.more-context").inner_text() == "Less context"
+    shot(page, "01b-more-context.png")
+    card.locator("button.more-context").click()
+    assert card.locator(".src-neighbour").count() == 0
+
+
+def test_markdown_images_and_html_in_a_document_are_text_and_never_fetched(open_page, leak, tmp_path):
+    doc = tmp_path / "observatory.md"
+    doc.write_text("Kelvara Observatory\n\n"
+                   f"The observatory on Kelvara ![chart]({leak.url}/p.png?leak=1) was built by the astronomer "
+                   f'Tomas Lind <img src="{leak.url}/q.png?leak=2"> in 1992.\n\n'
+                   "Its telescope has a mirror of two metres.\n", encoding="utf-8")
+    page = open_page()
+    page.get_by_role("tab", name="Documents").click()
+    page.set_input_files("#upload input[type=file]", [str(doc)])
+    page.wait_for_selector('#upload-results li[data-file="observatory.md"].ok')
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Who built the observatory on Kelvara?", 0)
+    card = page.locator('#sources-box .src-latest .src-card[data-doc="observatory.md"]').first
+    shown = card.locator(".src-para").inner_text()
+    assert f"![chart]({leak.url}/p.png?leak=1)" in shown and f'<img src="{leak.url}/q.png?leak=2">' in shown
+    answer = page.locator("#chatbot .answer").last.inner_text()
+    assert "Tomas Lind" in answer and f"({leak.url}/p.png?leak=1)" in answer
+    page.wait_for_timeout(1000)  # give a stray fetch time to arrive
+    assert remote_images(page, leak.url) == [] and leak.hits == []
+    shot(page, "09-markdown-image-shown-as-text.png")
+    remove_on_page(page, "observatory")
+
+
+def test_behind_the_page_login_more_context_works_and_the_api_stays_closed(browser, seeded_index, tmp_path):
+    shutil.copytree(seeded_index, tmp_path / "index")
+    locked = start_app(tmp_path, ASSISTANT_UI_AUTH="ann:s3cret")
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(locked.url)
+        page.fill("input[type=text]", "ann")
+        page.fill("input[type=password]", "s3cret")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#chat-input textarea")
+        ask(page, PROVINCE, 0)
+        card = page.locator('#sources-box .src-latest .src-card[data-paragraph="2"]')
+        card.locator("button.more-context").click()  # the page's own key, handed out past the login
+        card.locator('.src-neighbour[data-paragraph="3"]').wait_for()
+        refused = page.request.get(locked.url + f"v1/documents/{SEED_DOC}/paragraphs/2")  # logged in, no key
+        assert refused.status == 401 and refused.json()["error"]["code"] == "api_key_required"
+        context.close()
+    finally:
+        locked.stop()
 
 
 def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
@@ -141,11 +277,7 @@ def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):
     assert card.locator(".src-title").inner_text().strip() == "Marigold Station"  # the file's headline line
     shot(page, "04-answer-from-upload.png")
 
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name=re.compile("marigold_notes")).click()
-    page.click("#remove-button")
-    page.wait_for_selector("#remove-result :text('Removed')")
+    remove_on_page(page, "marigold_notes")
     assert page.locator('#documents-table tr[data-doc="marigold_notes.txt"]').count() == 0
     assert not (app.folder / "uploads" / "marigold_notes.txt").exists()
 
@@ -184,6 +316,29 @@ def test_settings_show_the_backend(open_page):
     shot(page, "07-settings.png")
 
 
+def test_a_tab_can_switch_to_a_local_model_without_changing_other_tabs(open_page, scripted_llm):
+    scripted_llm.reset()
+    mine, other = open_page(), open_page()
+    use_model(mine, scripted_llm.base_url, "local-model")
+    assert "this tab only" in mine.locator("#backend-info").inner_text()
+    assert mine.get_by_label(re.compile("LLM \\(local-model")).is_checked()
+    shot(mine, "10-settings-model-switch.png")
+    scripted_llm.script({"content": f"The strikes were in the province of Deir al-Zour {cite(2)}."})
+    mine.get_by_role("tab", name="Chat").click()
+    ask(mine, PROVINCE, 0)
+    assert "LLM answer" in mine.locator('#sources-box .src-question[data-turn="0"] .src-meta').inner_text()
+    sent = scripted_llm.requests()[-1]
+    assert sent["body"]["model"] == "local-model"
+    # the other tab still answers offline, with no model asked
+    other.get_by_role("tab", name="Settings").click()
+    assert "offline extractive" in other.locator("#backend-info").inner_text()
+    assert other.locator("#mode input[type=radio]").count() == 1  # offline only
+    other.get_by_role("tab", name="Chat").click()
+    ask(other, PROVINCE, 0)
+    assert "offline answer" in other.locator('#sources-box .src-question[data-turn="0"] .src-meta').inner_text()
+    assert len(scripted_llm.requests()) == 1
+
+
 # --- llm mode, against the scripted OpenAI-compatible server of the LLM tests --------------------------------
 RECORD_STREAM = """() => {
   window.__seen = [];
@@ -205,12 +360,21 @@ def scripted_llm():
     server.close()
 
 
+LLM_KEY = "sk-test-ui-0123456789"
+PASSWORD = "pa55word-Zq9"
+
+
+def with_password(url: str) -> str:
+    """The scripted server's URL with credentials in it, as a user might configure OPENAI_BASE_URL."""
+    return url.replace("http://", f"http://ann:{PASSWORD}@")
+
+
 @pytest.fixture(scope="module")
 def llm_app(tmp_path_factory, seeded_index, scripted_llm):
     folder = tmp_path_factory.mktemp("ui-llm")
     shutil.copytree(seeded_index, folder / "index")
-    running = start_app(folder, ASSISTANT_ANSWER_MODE="llm", OPENAI_BASE_URL=scripted_llm.base_url,
-                        OPENAI_API_KEY="sk-test-ui-0123456789", ASSISTANT_LLM_TIMEOUT="60")
+    running = start_app(folder, ASSISTANT_ANSWER_MODE="llm", OPENAI_BASE_URL=with_password(scripted_llm.base_url),
+                        OPENAI_API_KEY=LLM_KEY, ASSISTANT_LLM_TIMEOUT="60")
     yield running
     running.stop()
 
@@ -248,7 +412,7 @@ def test_llm_mode_streams_the_answer_and_marks_unverified_citations(open_page, l
 
     # the Settings tab shows the backend, and offline mode answers without the model
     page.get_by_role("tab", name="Settings").click()
-    assert scripted_llm.base_url in page.locator("#backend-info").inner_text()
+    assert mask_url(with_password(scripted_llm.base_url)) in page.locator("#backend-info").inner_text()
     page.get_by_label("Offline (extractive, no key)").check()
     page.locator("#backend-info", has_text="offline extractive").wait_for()
     calls = len(scripted_llm.requests())
@@ -256,3 +420,40 @@ def test_llm_mode_streams_the_answer_and_marks_unverified_citations(open_page, l
     ask(page, "Who is the director of communications for US Central Command?", 2)
     assert "offline answer" in page.locator('#sources-box .src-question[data-turn="2"] .src-meta').inner_text()
     assert len(scripted_llm.requests()) == calls
+
+
+def test_credentials_in_the_base_url_never_reach_the_page(open_page, llm_app, browser):
+    page = open_page(llm_app.url)
+    page.get_by_role("tab", name="Settings").click()
+    typed = page.locator("#llm-base-url textarea, #llm-base-url input").first
+    settings_text = page.locator("#backend-info").inner_text() + typed.get_attribute("placeholder")
+    assert "ann:***@127.0.0.1" in settings_text and PASSWORD not in settings_text
+    config = page.request.get(llm_app.url + "config")
+    assert config.ok and "ann:***@" in config.text() and PASSWORD not in config.text()
+    assert PASSWORD not in page.content() and PASSWORD not in llm_app.output()
+
+
+def test_an_image_in_an_llm_reply_is_text_and_never_fetched(open_page, llm_app, scripted_llm, leak):
+    scripted_llm.reset()
+    scripted_llm.script({"content": f"The strikes were in Deir al-Zour {cite(2)}. ![x]({leak.url}/p.png?leak=3) "
+                                    f"<img src={leak.url}/q.png?leak=4>", "chunk_delay": 0.05})
+    page = open_page(llm_app.url)
+    ask(page, PROVINCE, 0)
+    answer = page.locator("#chatbot .answer").last.inner_text()
+    assert f"![x]({leak.url}/p.png?leak=3)" in answer and f"<img src={leak.url}/q.png?leak=4>" in answer
+    page.wait_for_timeout(1000)
+    assert remote_images(page, leak.url) == [] and leak.hits == []
+    shot(page, "11-llm-image-shown-as-text.png")
+
+
+def test_a_typed_server_never_gets_the_configured_key(open_page, llm_app, scripted_llm):
+    scripted_llm.reset()
+    page = open_page(llm_app.url)
+    typed = scripted_llm.base_url.replace("127.0.0.1", "localhost")  # another server, as far as the page knows
+    use_model(page, typed, "local-model")
+    scripted_llm.script({"content": f"Deir al-Zour {cite(2)}."})
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, PROVINCE, 0)
+    sent = scripted_llm.requests()[-1]
+    assert sent["body"]["model"] == "local-model"
+    assert LLM_KEY not in json.dumps(sent["headers"])

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from assistant.ui import launch_options
+from assistant.masking import mask_url
+from assistant.ui import page_options, server_address
+from assistant.ui.blocks import backend_description, check_base_url
 from assistant.ui import render
 from assistant.ui.uploads import forget_upload, ingest_uploads, safe_name, uploads_dir
 
@@ -96,6 +98,51 @@ def test_history_is_plain_messages_and_skips_failed_turns():
     assert "boom" in render.chat_messages(turns)[-1]["content"]
 
 
+def test_markdown_and_html_from_documents_and_models_stay_text():
+    leak = "![x](http://10.1.2.3/p.png?leak=1) <img src=http://10.1.2.3/q.png> [y](javascript:alert(1))"
+    data = answer(f"Voss founded it {leak} [1].", citations=[citation(text=PARAGRAPH + " " + leak)])
+    for html in (render.chat_message(data, 0), render.sources_panel([{"question": leak, "answer": data}]),
+                 render.chat_text(leak, "partial")):
+        assert "<img" not in html and "&lt;img src=http://10.1.2.3/q.png&gt;" in html
+        assert "![x](http://10.1.2.3/p.png?leak=1)" in html  # Markdown is not rendered: it is shown as written
+
+
+def test_weak_support_and_confidence_are_shown_only_when_the_answer_has_them():
+    weak = render.chat_message(answer(confidence=0.42, support="weak", uncovered=["capital", "France"]), 0)
+    assert "Weakly supported — the sources do not cover: capital, France" in weak and "confidence 42%" in weak
+    sure = render.chat_message(answer(confidence=0.9, support="confident", uncovered=[]), 0)
+    assert "Weakly" not in sure and "confidence 90%" in sure
+    plain = render.chat_message(answer(), 0)
+    assert "Weakly" not in plain and "confidence" not in plain
+
+
+def test_source_cards_have_a_more_context_control():
+    panel = render.sources_panel([{"question": "q", "answer": answer(citations=[citation(doc_id="a/b c.txt")])}])
+    assert '<button type="button" class="more-context" data-doc="a/b c.txt" data-paragraph="2"' in panel
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://ann:pa55word@host:8080/v1", "http://ann:***@host:8080/v1"),
+    ("https://host/v1?api_key=pa55word&x=1", "https://host/v1?api_key=***&x=1"),
+    ("http://pa55word@host/v1", "http://***@host/v1"),
+    ("http://localhost:11434/v1", "http://localhost:11434/v1"),
+])
+def test_mask_url(url, shown):
+    assert mask_url(url) == shown
+
+
+def test_backend_box_masks_credentials_and_says_whose_model_it_is():
+    settings = Settings(openai_base_url="http://ann:pa55word@llm.local:8080/v1", llm_model="m1",
+                        chroma_host="ann:pa55word@chroma.local")
+    box = backend_description(settings, "llm")
+    assert "pa55word" not in box and "http://ann:***@llm.local:8080/v1" in box and "m1" in box
+    tab = backend_description(settings, "llm", {"base_url": "http://127.0.0.1:9/v1", "model": "llama<3>"})
+    assert "this tab only" in tab and "llama&lt;3&gt;" in tab and "http://127.0.0.1:9/v1" in tab
+    assert "offline extractive" in backend_description(settings, "offline")
+    assert check_base_url("http://localhost:11434/v1") is None
+    assert "base URL" in check_base_url("localhost:11434") and "credentials" in check_base_url("http://a:b@h/v1")
+
+
 # --- uploads --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, expected", [
     ("report.PDF", "report.pdf"),
@@ -175,23 +222,23 @@ def test_forget_upload_only_deletes_inside_the_uploads_folder(make_assistant, tm
 def test_listens_on_loopback_7860_by_default(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
-    options = launch_options(Settings.load(config_file="/nonexistent.toml"))
-    assert (options["server_name"], options["server_port"], options["auth"]) == ("127.0.0.1", 7860, None)
-    assert options["share"] is False and options["max_file_size"] == 20 * 1_048_576
+    settings = Settings.load(config_file="/nonexistent.toml")
+    options = page_options(settings, "page-key")
+    assert server_address(settings) == ("127.0.0.1", 7860) and options["auth"] is None
+    assert options["max_file_size"] == 20 * 1_048_576 and options["mcp_server"] is False
+    assert 'content="page-key"' in options["head"]
 
 
 def test_gradio_variables_are_honoured_and_assistant_settings_win(monkeypatch):
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "9123")
-    options = launch_options(Settings.load(config_file="/nonexistent.toml"))
-    assert (options["server_name"], options["server_port"]) == ("0.0.0.0", 9123)
+    assert server_address(Settings.load(config_file="/nonexistent.toml")) == ("0.0.0.0", 9123)
     monkeypatch.setenv("ASSISTANT_UI_HOST", "127.0.0.2")
     monkeypatch.setenv("ASSISTANT_UI_PORT", "9200")
-    options = launch_options(Settings.load(config_file="/nonexistent.toml"))
-    assert (options["server_name"], options["server_port"]) == ("127.0.0.2", 9200)
+    assert server_address(Settings.load(config_file="/nonexistent.toml")) == ("127.0.0.2", 9200)
 
 
 def test_login_from_settings(monkeypatch):
-    assert launch_options(Settings(ui_auth="ann:s3cret:x"))["auth"] == ("ann", "s3cret:x")
+    assert page_options(Settings(ui_auth="ann:s3cret:x"))["auth"] == ("ann", "s3cret:x")
     with pytest.raises(ValueError, match="user:password"):
-        launch_options(Settings(ui_auth="no-colon"))
+        page_options(Settings(ui_auth="no-colon"))

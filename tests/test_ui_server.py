@@ -1,6 +1,7 @@
 """`python app.py` as a user starts it: a real process on a free loopback port, a temp index, the seed corpus.
 
-Also the helper the other UI test modules use to start the app (`start_app`).
+Also the helper the other UI and server test modules use to start the server (`start_app`): `python app.py`
+by default, `assistant serve` with command=SERVE; both run the same FastAPI server (page, /v1, /docs).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import ROOT, SEEDS, free_port
 
 START_LIMIT = 300  # seconds before a start that never finishes is reported (a hang guard, not a speed check)
+APP = ["app.py"]
+SERVE = ["-m", "assistant.cli", "serve"]
 
 
 @dataclass
@@ -43,8 +47,9 @@ class App:
                 self.proc.wait(30)
 
 
-def start_app(folder: Path, **env_extra: str) -> App:
-    """Run `python app.py` with its index in `folder` and wait until it serves; the log is folder/app.log."""
+def start_app(folder: Path, command: list[str] = APP, **env_extra: str) -> App:
+    """Run `python app.py` (or `command`) with its index in `folder` and wait until it serves; the log is
+    folder/app.log. Environment: the seed corpus, a free port, and `env_extra` on top."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items()
@@ -55,7 +60,7 @@ def start_app(folder: Path, **env_extra: str) -> App:
     env.update(env_extra)
     log = folder / "app.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     app = App("", port, proc, log, folder)
     deadline = time.monotonic() + START_LIMIT
@@ -66,10 +71,10 @@ def start_app(folder: Path, **env_extra: str) -> App:
             app.url = found.group(1).rstrip("/") + "/"
             return app
         if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited with code {proc.returncode}:\n{text}")
+            raise RuntimeError(f"{' '.join(command)} exited with code {proc.returncode}:\n{text}")
         if time.monotonic() > deadline:
             app.stop()
-            raise RuntimeError(f"app.py did not start within {START_LIMIT} s:\n{text}")
+            raise RuntimeError(f"{' '.join(command)} did not start within {START_LIMIT} s:\n{text}")
         time.sleep(0.2)
 
 
@@ -136,5 +141,26 @@ def test_login_required_when_ui_auth_is_set(tmp_path, seeded_index):
         answer = Client(locked.url, auth=("ann", "s3cret"), verbose=False).predict(
             "In which province were the airstrikes carried out?", api_name="/ask")
         assert "Deir al-Zour" in answer["answer"]
+        # no API key, so /v1 is closed: it would otherwise be a way around the login
+        refused = httpx.get(locked.url + "v1/documents", timeout=60)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "api_key_required"
+        config = httpx.get(locked.url + "config", timeout=60)
+        assert config.status_code == 401 and "assistant-page-key" not in config.text  # the page key stays inside
     finally:
         locked.stop()
+
+
+def test_serve_takes_host_and_port_and_says_when_the_port_is_taken(tmp_path, seeded_index):
+    shutil.copytree(seeded_index, tmp_path / "index")
+    port = free_port()
+    served = start_app(tmp_path, SERVE + ["--host", "127.0.0.1", "--port", str(port)])
+    try:
+        assert served.url == f"http://127.0.0.1:{port}/"  # --port wins over GRADIO_SERVER_PORT
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+        env.update(ASSISTANT_INDEX_DIR=str(tmp_path / "index"), HF_HUB_OFFLINE="1")
+        second = subprocess.run([sys.executable, *SERVE, "--port", str(port)], cwd=ROOT, env=env, text=True,
+                                capture_output=True, timeout=START_LIMIT)
+        assert second.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        served.stop()

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 
 from assistant.cli.common import open_assistant
+
+REPLACED = "[The LLM's answer stopped there; the offline answer below replaces it.]"
+CORRECTED = "[After the citation check:]"
+
+
+def format_citation(c) -> str:
+    """`[1] Title ¶2, p. 3 (doc_id)` and the supporting quote on the next line."""
+    flag = "" if c.verified is not False else "  (not supported by this paragraph)"
+    page = f", p. {c.page}" if c.page is not None else ""
+    return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{c.quote}”"
 
 
 def print_answer(answer, text: bool = True) -> None:
@@ -16,11 +27,33 @@ def print_answer(answer, text: bool = True) -> None:
     if answer.citations:
         print()
     for c in answer.citations:
-        flag = "" if c.verified is not False else "  (not supported by this paragraph)"
-        page = f", p. {c.page}" if c.page is not None else ""
-        print(f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{c.quote}”")
+        print(format_citation(c))
     if answer.unsupported and not answer.refused:
         print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
+
+
+def print_stream(items: Iterable, out=None):
+    """Print the pieces of `Assistant.stream` as they arrive and return the final Answer. When the final text
+    differs from what was shown, print it once more, saying why: an LLM stream that failed partway was replaced
+    by the offline answer, or the citation check changed the text (a marker pointing nowhere removed)."""
+    out = out or sys.stdout
+    shown = ""
+    answer = None
+    for item in items:
+        if isinstance(item, str):
+            out.write(item)
+            out.flush()
+            shown += item
+        else:
+            answer = item
+    if shown:
+        out.write("\n")
+    if answer is not None and answer.text.strip() != shown.strip():
+        if shown:
+            out.write(f"\n{REPLACED if answer.mode != 'llm' else CORRECTED}\n\n")
+        out.write(answer.text + "\n")
+    out.flush()
+    return answer
 
 
 def cmd_ask(args) -> int:
@@ -29,20 +62,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
         return 0
-    shown = ""
-    answer = None
-    for item in assistant.stream(args.question):
-        if isinstance(item, str):
-            sys.stdout.write(item)
-            sys.stdout.flush()
-            shown += item
-        else:
-            answer = item
-    if shown:
-        print()
-    if answer.text.strip() != shown.strip():  # the check changed the text (markers removed, refusal, fallback)
-        print(("\n" if shown else "") + answer.text)
-    print_answer(answer, text=False)
+    print_answer(print_stream(assistant.stream(args.question)), text=False)
     return 0
 
 

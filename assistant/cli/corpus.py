@@ -6,6 +6,7 @@ import json
 import sys
 
 from assistant.cli.common import open_assistant
+from assistant.readers import SUPPORTED
 
 
 def cmd_ingest(args) -> int:
@@ -47,7 +48,10 @@ def cmd_remove(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("ingest", help="index files and folders (.txt .md .html .pdf .docx .jsonl)")
+    formats = " ".join(SUPPORTED)
+    p = sub.add_parser("ingest", help=f"index files and folders ({formats})",
+                       description=f"Index files and folders. Formats: {formats}. A file that cannot be read is "
+                       "reported and skipped; the rest is indexed.")
     p.add_argument("paths", nargs="+")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -7,8 +7,9 @@
 The CLI equivalent is `assistant eval SUITE` (assistant/evaluation/cli.py).
 """
 
+from assistant.evaluation.files import write_reports
 from assistant.evaluation.report import EvalReport
 from assistant.evaluation.runner import apply_gate, evaluate, run_suite
 from assistant.evaluation.suites import Suite, SuiteError, load_suite
 
-__all__ = ["EvalReport", "Suite", "SuiteError", "apply_gate", "evaluate", "load_suite", "run_suite"]
+__all__ = ["EvalReport", "Suite", "SuiteError", "apply_gate", "evaluate", "load_suite", "run_suite", "write_reports"]

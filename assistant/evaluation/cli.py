@@ -12,11 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.evaluation.metrics import JUDGED, METRICS
+
 GATE_FAILED = 3
 BAD_INPUT = 2
 
-EPILOG = """metrics: hit@1 hit@5 mrr citation_precision citation_recall answer_match answer_f1 decline_precision
-decline_recall decline_f1 latency_p50_ms latency_p95_ms (and judged_correctness judged_faithfulness with --judge)
+EPILOG = f"""metrics: {" ".join(METRICS)} (and {" ".join(JUDGED)} with --judge)
 
 examples:
   assistant eval benchmarks/suites/squad2_subset.qa.jsonl
@@ -75,6 +76,7 @@ def _confirm_judge(report, settings, assume_yes: bool) -> None:
 
 def cmd_eval(args) -> int:
     from assistant.errors import AssistantError
+    from assistant.evaluation.files import write_reports
     from assistant.evaluation.gate import ThresholdError, load_previous, parse_thresholds
     from assistant.evaluation.report import render_console
     from assistant.evaluation.runner import apply_gate, run_suite
@@ -103,7 +105,7 @@ def cmd_eval(args) -> int:
         _confirm_judge(report, settings, args.yes)
     apply_gate(report, args.minimum, args.maximum, previous)
     out = Path(args.out) if args.out else Path("reports") / "eval" / suite.name
-    paths = report.write(out)
+    paths = write_reports(report, out)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

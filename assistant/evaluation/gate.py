@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.metrics import LOWER_IS_BETTER, REGISTRY
 
-JUDGED = ("judged_correctness", "judged_faithfulness")
-GATED = (*METRICS, *JUDGED)
+GATED = tuple(REGISTRY)
 EPSILON = 1e-9  # float noise in a mean is not a change
 LATENCY_NOISE = 0.10  # timings move by a few per cent between identical runs: within this share they are "same"
 

@@ -91,9 +91,9 @@ def describe_estimate(est: dict[str, Any]) -> str:
 
 def client_complete(settings) -> Complete:
     """A `complete` function over the project's LLM client (same retries, timeouts and key handling)."""
-    from assistant.answering.llm import LLMClient
+    from assistant.llms.openai_chat import OpenAIChat
 
-    client = LLMClient(settings)
+    client = OpenAIChat(settings)
 
     def complete(messages: list[dict[str, str]], max_tokens: int) -> tuple[str, int, int]:
         reply = client.complete(messages, max_tokens)

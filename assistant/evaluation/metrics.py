@@ -16,7 +16,8 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 Key = tuple[str, int]
 
@@ -97,14 +98,98 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
-# --- one question, then a whole suite ---------------------------------------------------------------------
-# Metric names as --min, --compare and report.json use them, in display order.
-RETRIEVAL = ("hit@1", "hit@5", "mrr")
-PER_QUESTION = (*RETRIEVAL, "citation_precision", "citation_recall", "answer_match", "answer_f1")
-DECLINE = ("decline_precision", "decline_recall", "decline_f1")
-LATENCY = ("latency_p50_ms", "latency_p95_ms")
-METRICS = (*PER_QUESTION, *DECLINE, *LATENCY)
-LOWER_IS_BETTER = frozenset(LATENCY)
+# --- the metrics, each defined once ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """What one question's run produced, as the per-question metrics see it."""
+
+    answerable: bool
+    golds: Sequence[str]
+    evidence: set[Key]
+    retrieved: Sequence[Key]
+    cited: Sequence[Key]
+    answer: str
+    declined: bool
+
+    @property
+    def rank(self) -> int | None:
+        return first_hit_rank(self.retrieved, self.evidence)
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.answerable and bool(self.evidence)
+
+    @property
+    def cites(self) -> bool:
+        """Citation metrics apply: an answerable question with evidence that was answered."""
+        return self.has_evidence and not self.declined
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its name (as --min/--max, --compare and report.json use it), a label for people, its
+    direction, and how it is computed: per question then averaged over the questions it applies to
+    (`per_question` returns None where it does not apply), or over the whole suite at once (`over_suite`, from
+    the runner's rows). Judged metrics have neither: the LLM judge fills them in. Everything that prints,
+    gates or compares metrics reads this table, so a new metric is one entry here."""
+
+    name: str
+    label: str
+    higher_is_better: bool = True
+    per_question: Callable[[Outcome], float | None] | None = None
+    over_suite: Callable[[Sequence[dict]], float | None] | None = None
+    unit: str = ""  # "ms" for timings
+    judged: bool = False
+    headline: bool = False  # a card at the top of report.html
+
+    @property
+    def volatile(self) -> bool:
+        """Left out of a report's fingerprint: timings and the judge's verdicts vary between identical runs."""
+        return self.unit == "ms" or self.judged
+
+
+def _declines(rows: Sequence[dict]) -> dict[str, float | None]:
+    return decline_scores([bool(r["declined"]) for r in rows], [not r["answerable"] for r in rows])
+
+
+def _latencies(rows: Sequence[dict]) -> list[float]:
+    return [r["latency_ms"] for r in rows if r.get("latency_ms") is not None]
+
+
+def _citation_precision(o: Outcome) -> float | None:
+    return citation_precision(o.cited, o.evidence) if o.cites else None
+
+
+ALL = [
+    Metric("hit@1", "evidence ranked 1st", per_question=lambda o: float(o.rank == 1) if o.has_evidence else None),
+    Metric("hit@5", "evidence in top 5", headline=True,
+           per_question=lambda o: hit_at(o.retrieved, o.evidence, 5) if o.has_evidence else None),
+    Metric("mrr", "mean reciprocal rank of evidence",
+           per_question=lambda o: reciprocal_rank(o.retrieved, o.evidence) if o.has_evidence else None),
+    Metric("citation_precision", "citations that are evidence", headline=True, per_question=_citation_precision),
+    Metric("citation_recall", "answers citing some evidence", headline=True,
+           per_question=lambda o: citation_recall(o.cited, o.evidence) if o.cites else None),
+    Metric("answer_match", "answers containing a gold answer", headline=True,
+           per_question=lambda o: float(answer_match("" if o.declined else o.answer, o.golds))
+           if o.answerable and o.golds else None),
+    Metric("answer_f1", "token F1 vs gold answer",
+           per_question=lambda o: best_f1("" if o.declined else o.answer, o.golds) if o.answerable and o.golds else None),
+    Metric("decline_precision", "declines that were right", over_suite=lambda rows: _declines(rows)["decline_precision"]),
+    Metric("decline_recall", "unanswerable questions declined",
+           over_suite=lambda rows: _declines(rows)["decline_recall"]),
+    Metric("decline_f1", "decline F1", headline=True, over_suite=lambda rows: _declines(rows)["decline_f1"]),
+    Metric("latency_p50_ms", "median time per question", higher_is_better=False, unit="ms", headline=True,
+           over_suite=lambda rows: percentile(_latencies(rows), 50)),
+    Metric("latency_p95_ms", "95th percentile time", higher_is_better=False, unit="ms",
+           over_suite=lambda rows: percentile(_latencies(rows), 95)),
+    Metric("judged_correctness", "judge: answer correct", judged=True),
+    Metric("judged_faithfulness", "judge: answer supported by citations", judged=True),
+]
+REGISTRY: dict[str, Metric] = {m.name: m for m in ALL}
+METRICS = tuple(m.name for m in ALL if not m.judged)  # what every run computes, in display order
+JUDGED = tuple(m.name for m in ALL if m.judged)  # only with --judge
+LOWER_IS_BETTER = frozenset(m.name for m in ALL if not m.higher_is_better)
+PER_QUESTION = tuple(m.name for m in ALL if m.per_question)
 
 
 def score_question(*, answerable: bool, golds: Sequence[str], evidence: set[Key], retrieved: Sequence[Key],
@@ -116,20 +201,10 @@ def score_question(*, answerable: bool, golds: Sequence[str], evidence: set[Key]
     """
     if failed:
         retrieved, cited, answer, declined = [], [], "", False
-    scores: dict[str, float | None] = dict.fromkeys(PER_QUESTION)
-    if answerable and evidence:
-        rank = first_hit_rank(retrieved, evidence)
-        scores["hit@1"] = float(rank == 1)
-        scores["hit@5"] = float(rank is not None and rank <= 5)
-        scores["mrr"] = 1.0 / rank if rank else 0.0
-        if not declined:
-            precision = citation_precision(cited, evidence)
-            scores["citation_precision"] = 0.0 if precision is None and failed else precision
-            scores["citation_recall"] = citation_recall(cited, evidence)
-    if answerable and golds:
-        text = "" if declined else answer
-        scores["answer_match"] = float(answer_match(text, golds))
-        scores["answer_f1"] = best_f1(text, golds)
+    outcome = Outcome(answerable, golds, evidence, retrieved, cited, answer, declined)
+    scores = {m.name: m.per_question(outcome) for m in ALL if m.per_question}
+    if failed and outcome.cites and scores["citation_precision"] is None:
+        scores["citation_precision"] = 0.0
     return scores
 
 
@@ -146,15 +221,11 @@ def summarize(rows: Sequence[dict]) -> tuple[dict[str, float | None], dict[str, 
     """
     metrics: dict[str, float | None] = {}
     counts: dict[str, int] = {}
-    for name in PER_QUESTION:
-        values = [r["scores"][name] for r in rows if r["scores"].get(name) is not None]
-        metrics[name], counts[name] = mean(values), len(values)
-    declines = decline_scores([bool(r["declined"]) for r in rows], [not r["answerable"] for r in rows])
-    metrics.update(declines)
-    for name in DECLINE:
-        counts[name] = len(rows)
-    latencies = [r["latency_ms"] for r in rows if r.get("latency_ms") is not None]
-    metrics["latency_p50_ms"] = percentile(latencies, 50)
-    metrics["latency_p95_ms"] = percentile(latencies, 95)
-    counts["latency_p50_ms"] = counts["latency_p95_ms"] = len(latencies)
+    for m in ALL:
+        if m.per_question:
+            values = [r["scores"][m.name] for r in rows if r["scores"].get(m.name) is not None]
+            metrics[m.name], counts[m.name] = mean(values), len(values)
+        elif m.over_suite:
+            metrics[m.name] = m.over_suite(rows)
+            counts[m.name] = len(_latencies(rows)) if m.unit == "ms" else len(rows)
     return metrics, counts

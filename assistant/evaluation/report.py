@@ -1,12 +1,14 @@
 """The result of an evaluation run and its plain-text forms: report.json, report.md and the console summary.
 
 report.json holds everything, per question, so every number in the summary can be traced back to the questions
-behind it; the HTML report (html.py) is drawn from the same dictionary. `fingerprint` hashes everything that
-should not change between two runs of the same code on the same suite (all but latency, token usage and
-timestamps), so "did anything change?" is one comparison. The raw list of retrieved paragraphs is left out too:
-their order below the evidence can differ between processes (BM25 scores that are equal to the last bits are
-ordered by Python's per-process hash seed in bm25s's vocabulary), while the rank of the evidence, which is what
-hit@k and MRR measure, is in each question's scores and so in the fingerprint.
+behind it; the HTML report (html.py) is drawn from the same dictionary, and files.py writes the three files. This
+module imports neither, so its formatting helpers (fmt, fmt_change, suite_line, ...) serve every form alike.
+
+`fingerprint` hashes everything that should not change between two runs of the same code on the same suite (all
+but latency, token usage and timestamps), so "did anything change?" is one comparison. The raw list of retrieved
+paragraphs is left out too: their order below the evidence can differ between processes (BM25 scores that are
+equal to the last bits are ordered by Python's per-process hash seed in bm25s's vocabulary), while the rank of
+the evidence, which is what hit@k and MRR measure, is in each question's scores and so in the fingerprint.
 """
 
 from __future__ import annotations
@@ -17,20 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.gate import JUDGED
-from assistant.evaluation.metrics import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.metrics import JUDGED, METRICS, REGISTRY
 
 SCHEMA = "assistant-eval/1"
 VOLATILE = ("latency_ms", "usage", "judge", "retrieved")  # per-question fields left out of the fingerprint
-LABELS = {
-    "hit@1": "evidence ranked 1st", "hit@5": "evidence in top 5", "mrr": "mean reciprocal rank of evidence",
-    "citation_precision": "citations that are evidence", "citation_recall": "answers citing some evidence",
-    "answer_match": "answers containing a gold answer", "answer_f1": "token F1 vs gold answer",
-    "decline_precision": "declines that were right", "decline_recall": "unanswerable questions declined",
-    "decline_f1": "decline F1", "latency_p50_ms": "median time per question",
-    "latency_p95_ms": "95th percentile time", "judged_correctness": "judge: answer correct",
-    "judged_faithfulness": "judge: answer supported by citations",
-}
+LABELS = {m.name: m.label for m in REGISTRY.values()}
 
 
 @dataclass
@@ -63,13 +56,13 @@ class EvalReport:
     def fingerprint(self) -> str:
         stable = {
             "suite": {k: v for k, v in self.suite.items() if k not in ("path", "corpus")},  # same on any clone
-            "metrics": {k: v for k, v in self.metrics.items() if k not in LOWER_IS_BETTER and k not in JUDGED},
+            "metrics": {k: v for k, v in self.metrics.items() if not (k in REGISTRY and REGISTRY[k].volatile)},
             "questions": [{k: v for k, v in q.items() if k not in VOLATILE} for q in self.questions],
         }
         blob = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
-    # --- files ----------------------------------------------------------------------------------------
+    # --- report.json ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["passed"] = self.passed
@@ -87,24 +80,12 @@ class EvalReport:
     def load(cls, path: str | Path) -> EvalReport:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
-    def write(self, out: str | Path) -> dict[str, Path]:
-        """report.json, report.md and report.html in `out` (created); returns their paths."""
-        from assistant.evaluation.html import render_html
-
-        folder = Path(out).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {"json": folder / "report.json", "md": folder / "report.md", "html": folder / "report.html"}
-        paths["json"].write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        paths["md"].write_text(render_markdown(self), encoding="utf-8")
-        paths["html"].write_text(render_html(self), encoding="utf-8")
-        return paths
-
 
 # --- formatting -------------------------------------------------------------------------------------------
 def fmt(name: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if name.endswith("_ms"):
+    if name in REGISTRY and REGISTRY[name].unit == "ms":
         return f"{value:,.0f} ms"
     return f"{value:.3f}"
 
@@ -113,7 +94,7 @@ def fmt_change(name: str, change: dict[str, Any] | None) -> str:
     if not change or change.get("change") is None:
         return ""
     delta = change["change"]
-    if name.endswith("_ms"):  # timings: show the change even when it is within noise
+    if name in REGISTRY and REGISTRY[name].unit == "ms":  # timings: show the change even when it is within noise
         return f"{delta:+,.0f} ms" + (f" ({change['verdict']})" if change["verdict"] != "same" else "")
     return f"{delta:+.3f} ({change['verdict']})" if change["verdict"] != "same" else "same"
 
@@ -224,3 +205,8 @@ STATUS_ORDER = {"error": 0, "fail": 1, "pass": 2}
 def ordered_questions(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Errors, then failures, then passes; suite order within each (a stable sort)."""
     return sorted(questions, key=lambda q: STATUS_ORDER.get(q["status"], 3))
+
+
+def first_evidence_rank(q: dict[str, Any]) -> int | None:
+    """1-based rank of the first retrieved paragraph that is gold evidence in a question's row, or None (a miss)."""
+    return next((i for i, c in enumerate(q["retrieved"], 1) if c["evidence"]), None)

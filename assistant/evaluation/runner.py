@@ -23,6 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 from assistant.evaluation.evidence import map_evidence
+from assistant.evaluation.files import write_reports
 from assistant.evaluation.gate import check_thresholds, compare, load_previous, parse_thresholds
 from assistant.evaluation.metrics import score_question, summarize
 from assistant.evaluation.report import EvalReport
@@ -222,5 +223,5 @@ def evaluate(suite: Suite | str | Path, corpus: str | Path | None = None, *, mod
         judge(report)
     apply_gate(report, minimum, maximum, previous)
     if out is not None:
-        report.write(out)
+        write_reports(report, out)
     return report

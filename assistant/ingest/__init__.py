@@ -31,6 +31,7 @@ from assistant.ingest.pipeline import Pipeline
 from assistant.ingest.plan import Planner
 from assistant.models import Document, IngestReport
 from assistant.readers import Skipped, collect
+from assistant.readers.limits import Limits
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -44,7 +45,7 @@ def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Pat
     started = time.perf_counter()
     report = IngestReport()
     follow = settings.follow_symlinks if follow_symlinks is None else follow_symlinks
-    items = collect(list(paths), follow_symlinks=follow)
+    items = collect(list(paths), Limits.from_settings(settings), follow_symlinks=follow)
     first = next(items, None)  # a missing path raises here, before the lock is taken
     with store.writing() as found:
         store = with_faults(store, settings)

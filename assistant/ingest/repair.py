@@ -165,11 +165,12 @@ def reembed_from_source(store: Store, embedder, settings, doc: DocumentInfo) -> 
     """Write a document again from its source file, if that still holds it (a JSON Lines record by its id)."""
     from assistant.ingest.pipeline import Pipeline
     from assistant.readers import collect
+    from assistant.readers.limits import Limits
 
     source = Path(doc.source) if doc.source else None
     if source is None or not source.is_file():
         return False
-    found = [d for d in collect([source]) if isinstance(d, Document)]
+    found = [d for d in collect([source], Limits.from_settings(settings)) if isinstance(d, Document)]
     name = doc.name or doc.doc_id
     match = found[0] if len(found) == 1 and source.suffix != ".jsonl" else next(
         (d for d in found if d.doc_id == name), None)

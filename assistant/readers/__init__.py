@@ -2,10 +2,16 @@
 
 `collect(paths)` walks the given paths and yields either a parsed Document or a Skipped entry that says why a
 file was not used; nothing here raises for one bad file, so one bad file never stops an ingest.
+
+A reader is one function per format, `read(path, doc_id) -> Document`, registered in READERS by suffix (JSON
+Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file` checks
+it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
+DTD): see limits.py.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,14 +20,21 @@ from pathlib import Path
 from assistant.models import Document
 from assistant.readers.base import ReaderError
 from assistant.readers.docx import read_docx
+from assistant.readers.epub import read_epub
 from assistant.readers.html import read_html
 from assistant.readers.jsonl import read_jsonl
+from assistant.readers.limits import Limits, check_file
 from assistant.readers.pdf import read_pdf
+from assistant.readers.pptx import read_pptx
+from assistant.readers.tables import read_csv, read_xlsx
 from assistant.readers.txt_md import read_text
+
+log = logging.getLogger(__name__)
 
 READERS = {
     ".txt": read_text, ".text": read_text, ".md": read_text, ".markdown": read_text,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
+    ".pptx": read_pptx, ".csv": read_csv, ".tsv": read_csv, ".xlsx": read_xlsx, ".epub": read_epub,
 }
 SUPPORTED = sorted([*READERS, ".jsonl"])
 
@@ -74,9 +87,11 @@ def files_under(root: Path, follow_symlinks: bool = False) -> list[Path]:
     return [item for item in walk(root, follow_symlinks) if isinstance(item, Path)]
 
 
-def collect(paths: list[str | Path], follow_symlinks: bool = False) -> Iterator[Document | Skipped]:
+def collect(paths: list[str | Path], limits: Limits | None = None,
+            follow_symlinks: bool = False) -> Iterator[Document | Skipped]:
     """Documents and skipped files, one at a time (a large corpus is never all in memory). Raises
-    FileNotFoundError for a path that does not exist, before anything is read.
+    FileNotFoundError for a path that does not exist, before anything is read. `limits`: the caps each file is
+    checked against (default: the defaults of the Settings fields).
 
     A document's `source` is the absolute path of the file as found in the folder (a symbolic link's own path, not
     its target), so a deleted link's document goes on the next ingest of its folder."""
@@ -89,7 +104,7 @@ def collect(paths: list[str | Path], follow_symlinks: bool = False) -> Iterator[
             if isinstance(path, Skipped):
                 yield path
                 continue
-            for item in read_file(path, doc_id_for(root, path)):
+            for item in read_file(path, doc_id_for(root, path), limits):
                 if isinstance(item, Document):
                     item.source = str(path)
                 yield item
@@ -101,20 +116,29 @@ def doc_id_for(root: Path, path: Path) -> str:
     return path.name if root == path else path.relative_to(root).as_posix()
 
 
-def read_file(path: Path, doc_id: str) -> Iterator[Document | Skipped]:
+def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator[Document | Skipped]:
+    """Yield the file's Document(s), or one Skipped saying why not. Never raises for a bad file: whatever a
+    parser raises on a hostile or damaged file becomes that file's reason, so the rest of the batch goes on."""
     suffix = path.suffix.lower()
+    if suffix != ".jsonl" and suffix not in READERS:
+        yield Skipped(str(path), f"unsupported file type '{suffix or path.name}' (supported: {' '.join(SUPPORTED)})")
+        return
     try:
+        check_file(path, limits or Limits.defaults())
         if suffix == ".jsonl":
             for item in read_jsonl(path):
                 yield item if isinstance(item, Document) else Skipped(*item)
-            return
-        reader = READERS.get(suffix)
-        if reader is None:
-            yield Skipped(str(path), f"unsupported file type '{suffix or path.name}' (supported: "
-                                     f"{' '.join(SUPPORTED)})")
-            return
-        yield reader(path, doc_id)
+        else:
+            yield READERS[suffix](path, doc_id)
     except ReaderError as exc:
         yield Skipped(str(path), str(exc))
     except (OSError, UnicodeError) as exc:
         yield Skipped(str(path), f"cannot read: {exc}")
+    except Exception as exc:  # a parser's own error on a malformed file (lxml, pdfminer, openpyxl, ...)
+        log.debug("reading %s failed", path, exc_info=True)
+        yield Skipped(str(path), f"could not be read as {suffix} ({type(exc).__name__}: {_short(exc)})")
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "…"

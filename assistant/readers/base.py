@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -53,16 +54,43 @@ def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def read_utf8(path: Path) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise ReaderError("empty file")
-    if b"\x00" in data[:8192]:
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def text_encoding(path: Path) -> str:
+    """The encoding a text file is read in: the one its byte-order mark names (UTF-8, UTF-16 LE/BE, UTF-32),
+    else UTF-8. Raises ReaderError for a file that looks binary (NUL bytes and no UTF-16/32 mark).
+
+    Why not guess other encodings: a wrong guess gives text that looks right and quotes wrongly; a clear "re-save
+    it as UTF-8" does not.
+    """
+    with path.open("rb") as fh:
+        start = fh.read(8192)
+    encoding = next((name for bom, name in _BOMS if start.startswith(bom)), None)
+    if encoding is None and b"\x00" in start:
         raise ReaderError("binary file, not text")
+    return encoding or "utf-8"
+
+
+def not_text(encoding: str, exc: UnicodeDecodeError) -> ReaderError:
+    name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    return ReaderError(f"not {name} text (invalid byte at position {exc.start}); re-save it as UTF-8")
+
+
+def read_text_file(path: Path) -> str:
+    """A text file's text, decoded by its byte-order mark (see text_encoding). The bytes are dropped as soon as
+    they are decoded, so a large file costs its text once (plus the bytes briefly), not three copies."""
+    encoding = text_encoding(path)
+    data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ReaderError(f"not UTF-8 text (invalid byte at position {exc.start}); re-save it as UTF-8") from None
+        raise not_text(encoding, exc) from None
+    del data
+    if not text or text.isspace():  # not strip(): that would copy a large text once more
+        raise ReaderError("empty file")
+    return text
 
 
 def title_from_name(path: Path) -> str:

@@ -1,4 +1,7 @@
-"""Word .docx: a paragraph is a Word paragraph; a table row is one paragraph with its cells joined by ' | '."""
+"""Word .docx: a paragraph is a Word paragraph; a table row is one paragraph with its cells joined by ' | '.
+
+By the time this runs, limits.py has bounded what the package expands to and refused any DTD in its XML;
+python-docx parses with lxml and resolve_entities=False besides."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from assistant.readers.base import ReaderError, build_document, join_blocks, nor
 def read_docx(path: Path, doc_id: str) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
     from docx.table import Table
     from docx.text.paragraph import Paragraph as WordParagraph
 
@@ -19,6 +23,8 @@ def read_docx(path: Path, doc_id: str) -> Document:
         word = docx.Document(str(path.resolve()))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise ReaderError(f"not a valid .docx file ({type(exc).__name__})") from None
+    except XMLSyntaxError as exc:
+        raise ReaderError(f"damaged .docx: malformed XML ({' '.join(str(exc).split())[:160]})") from None
     blocks: list[str] = []
     for item in word.iter_inner_content():
         if isinstance(item, WordParagraph):

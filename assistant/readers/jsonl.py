@@ -7,14 +7,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.models import Document
-from assistant.readers.base import ReaderError, blank_line_spans, build_document, read_utf8
+from assistant.readers.base import ReaderError, blank_line_spans, build_document, not_text, text_encoding
 
 
 def read_jsonl(path: Path) -> Iterator[Document | tuple[str, str]]:
-    """Yield a Document per valid line, or (where, reason) for a line that cannot be used."""
-    for line_no, line in enumerate(read_utf8(path).splitlines(), start=1):
+    """Yield a Document per valid line, or (where, reason) for a line that cannot be used. The file is read a
+    line at a time (in the encoding its byte-order mark names), so a large corpus is never held whole."""
+    encoding = text_encoding(path)
+    try:
+        with path.open(encoding=encoding) as fh:
+            yield from _records(path, fh)
+    except UnicodeDecodeError as exc:
+        raise not_text(encoding, exc) from None
+
+
+def _records(path: Path, lines) -> Iterator[Document | tuple[str, str]]:
+    empty = True
+    for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        empty = False
         where = f"{path}:{line_no}"
         try:
             record = json.loads(line)
@@ -30,3 +42,5 @@ def read_jsonl(path: Path) -> Iterator[Document | tuple[str, str]]:
             yield build_document(doc_id, title, record["text"], blank_line_spans(record["text"]), str(path.resolve()))
         except ReaderError as exc:
             yield where, str(exc)
+    if empty:
+        raise ReaderError("empty file")

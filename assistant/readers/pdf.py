@@ -1,4 +1,10 @@
-"""PDF: a paragraph is a text block as laid out on the page (pdfminer's text boxes), in reading order."""
+"""PDF: a paragraph is a text block as laid out on the page (pdfminer's text boxes), in reading order; each
+paragraph keeps its page number (1-based, counted as the PDF's pages are, not printed page labels), which
+citations show as "p. N".
+
+A damaged or hostile PDF is a skip reason, never a traceback: whatever pdfminer raises while laying out the pages
+becomes the file's reason. Not bounded here: pdfminer inflates a compressed stream whole, so a PDF holding a
+deflate bomb can still take memory; max_file_mb bounds only its size on disk."""
 
 from __future__ import annotations
 
@@ -17,7 +23,6 @@ def _clean(block: str) -> str:
 def read_pdf(path: Path, doc_id: str) -> Document:
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LTTextContainer
-    from pdfminer.pdfparser import PDFSyntaxError
 
     blocks: list[str] = []
     pages: list[int] = []
@@ -29,12 +34,10 @@ def read_pdf(path: Path, doc_id: str) -> Document:
                     if text:
                         blocks.append(text)
                         pages.append(page_number)
-    except (PDFSyntaxError, ValueError, TypeError, KeyError) as exc:
-        raise ReaderError(f"damaged or unsupported PDF ({type(exc).__name__})") from None
-    except Exception as exc:  # pdfminer raises many private exception types on broken files
-        if "PDF" in type(exc).__name__ or "pdf" in type(exc).__module__:
-            raise ReaderError(f"damaged or unsupported PDF ({type(exc).__name__}: {exc})") from None
-        raise
+    except Exception as exc:  # pdfminer raises many exception types on broken files, its own and Python's
+        detail = " ".join(str(exc).split())[:160]
+        detail = f": {detail}" if detail else ""
+        raise ReaderError(f"damaged or unsupported PDF ({type(exc).__name__}{detail})") from None
     if not blocks:
         raise ReaderError("no extractable text in the PDF (scanned images need OCR first)")
     title = _pdf_title(path) or path.stem

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from assistant.models import Document
-from assistant.readers.base import blank_line_spans, build_document, read_utf8, title_from_name
+from assistant.readers.base import blank_line_spans, build_document, read_text_file, title_from_name
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _MACHINE_NAME = re.compile(r"[0-9a-f_\-.]*[0-9][0-9a-f_\-.]*", re.IGNORECASE)  # e.g. 000_f1b9941059cdcad5
@@ -38,7 +38,7 @@ def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
 
 
 def read_text(path: Path, doc_id: str) -> Document:
-    text = read_utf8(path)
+    text = read_text_file(path)
     spans = blank_line_spans(text)
     title = plain_text_title(path, text[spans[0][0]:spans[0][1]]) if spans else title_from_name(path)
     if path.suffix.lower() in {".md", ".markdown"}:

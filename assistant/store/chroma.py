@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError, EmbeddingMismatchError, IndexDamagedError, IndexLockedError
+from assistant.masking import mask_url
 from assistant.models import DocumentInfo
 from assistant.settings import Settings
 from assistant.store.base import ChunkRow, Revision
@@ -70,7 +71,7 @@ class ChromaStore:
         self.folder = Path(settings.index_dir)
         self.names = (settings.collection, settings.collection + DOCUMENTS)
         self.where = (f"the index at {self.folder}" if self.local else
-                      f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                      f"the Chroma server at {mask_url(settings.chroma_host)}:{settings.chroma_port} "
                       f"(collection '{settings.collection}')")
         self.copy = VectorCopy(self.folder) if self.local else None  # see assistant/store/vectors.py
         self.legacy = False  # chunks written before document rows existed: ingest/repair.py adopts them
@@ -183,7 +184,7 @@ class ChromaStore:
         if not self.local:
             if not self._server_answers():
                 return IndexDamagedError(
-                    f"cannot reach the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+                    f"cannot reach the Chroma server at {mask_url(self.settings.chroma_host)}:{self.settings.chroma_port}"
                     f"{detail}. Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`.")
             return IndexDamagedError(f"{self.where} failed while {what}{detail}. "
                                      "Run `assistant check --repair` to check and repair it.")

@@ -1,26 +1,43 @@
 """HTML for the web UI: chat messages with linked citation markers, the sources panel, the documents table.
 
 Pure functions over `Answer.to_dict()`-shaped data (what the UI keeps in each session's state), so they can be
-tested without a server. Everything that comes from a document or a user is escaped: a document can never
-inject markup into the page.
+tested without a server. The markup lives in Jinja2 templates (assistant/ui/templates/) with autoescape on, so
+everything that comes from a document, a user or a model is escaped: it can never inject markup into the page.
+The chat shows this HTML with Markdown rendering off, so Markdown in a document or a reply (`![x](http://...)`,
+which a browser would fetch) is shown as the text it is.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
-from assistant.markers import Marker, find_markers
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import escape
+
+from assistant.markers import find_markers
 
 EARLIER_TURNS_SHOWN = 10
 MODE_LABELS = {"offline": "offline answer · sentences quoted from the documents",
                "llm": "LLM answer · citations checked against the paragraphs"}
 
 
+def _clip(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+TEMPLATES = Environment(loader=PackageLoader("assistant.ui", "templates"), autoescape=True,
+                        undefined=StrictUndefined, keep_trailing_newline=False)
+TEMPLATES.filters["clip"] = _clip
+
+
+def _render(name: str, **values: Any) -> str:
+    return TEMPLATES.get_template(name).render(**values).strip()
+
+
 def esc(text: Any) -> str:
-    return escape(str(text), quote=True)
+    return str(escape(str(text)))
 
 
 def source_id(turn: int, marker: int) -> str:
@@ -28,62 +45,59 @@ def source_id(turn: int, marker: int) -> str:
     return f"src-{turn}-{marker}"
 
 
-def _para_label(citation: dict) -> str:
-    page = f", p. {citation['page']}" if citation.get("page") is not None else ""
-    return f"{citation['title']} ¶{citation['paragraph']}{page}"
+def _citation(c: dict) -> dict:
+    """A citation dict with its optional keys present (older answers and other producers may lack them)."""
+    return dict(c, page=c.get("page"), verified=c.get("verified"), quote=c.get("quote") or "")
 
 
 # --- the chat column ------------------------------------------------------------------------------------
-def link_markers(text: str, citations: Sequence[dict], turn: int) -> str:
-    """Escape the answer text and turn each marker whose numbers are all known (`[n]`, `[n, m]`, `[1-3]`, any
-    form assistant/markers.py accepts) into links to their source cards; other markers stay as text."""
-    by_marker = {int(c["marker"]): c for c in citations}
-
-    def replace(marker: Marker) -> str:
-        if not marker.numbers or not all(n in by_marker for n in marker.numbers):
-            return esc(text[marker.start:marker.end])
-        links = []
-        for n in marker.numbers:
-            c = by_marker[n]
-            unverified = c.get("verified") is False
-            cls = "cite unverified" if unverified else "cite"
-            tip = _para_label(c) + (" (not verified)" if unverified else "")
-            links.append(f'<a class="{cls}" href="#{source_id(turn, n)}" data-turn="{turn}" data-marker="{n}" '
-                         f'title="{esc(tip)}">{n}</a>')
-        return "".join(links)
-
+def _pieces(text: str, citations: Sequence[dict]) -> list[dict]:
+    """The answer text cut into plain text and markers whose numbers are all known (`[n]`, `[n, m]`, `[1-3]`,
+    any form assistant/markers.py accepts); other markers stay text."""
+    by_marker = {int(c["marker"]): _citation(c) for c in citations}
     pieces, last = [], 0
     for marker in find_markers(text):
-        pieces.append(esc(text[last:marker.start]))
-        pieces.append(replace(marker))
+        known = marker.numbers and all(n in by_marker for n in marker.numbers)
+        pieces.append({"text": text[last:marker.start], "links": None})
+        if known:
+            pieces.append({"text": "", "links": [by_marker[n] for n in marker.numbers]})
+        else:
+            pieces.append({"text": text[marker.start:marker.end], "links": None})
         last = marker.end
-    pieces.append(esc(text[last:]))
-    return "".join(pieces)
+    pieces.append({"text": text[last:], "links": None})
+    return pieces
+
+
+def link_markers(text: str, citations: Sequence[dict], turn: int) -> str:
+    """The escaped answer text with each known marker turned into links to its source cards."""
+    template = TEMPLATES.from_string('{% from "macros.html.j2" import linked_text %}{{ linked_text(p, t) }}')
+    return template.render(p=_pieces(text, citations), t=turn)
 
 
 def chat_message(answer: dict, turn: int) -> str:
-    """The assistant's message in the chat: the answer with linked markers and a one-line list of its sources."""
-    if answer.get("refused"):
-        return f'<div class="declined">{esc(answer["answer"])}</div>'
-    body = link_markers(answer["answer"], answer.get("citations", []), turn)
-    items = []
-    for c in answer.get("citations", []):
-        flag = ' <span class="warn">not verified</span>' if c.get("verified") is False else ""
-        items.append(f'<a class="cite-ref" href="#{source_id(turn, c["marker"])}" data-turn="{turn}" '
-                     f'data-marker="{c["marker"]}"><b>{c["marker"]}</b> {esc(_para_label(c))}</a>{flag}')
-    footer = f'<div class="cite-list">Sources: {" · ".join(items)}</div>' if items else ""
-    return f'<div class="answer">{body}</div>{footer}'
+    """The assistant's message in the chat: the answer with linked markers, a line saying when the answer is
+    only weakly supported (and which question words the sources do not cover), its sources and confidence."""
+    citations = [] if answer.get("refused") else [_citation(c) for c in answer.get("citations", [])]
+    return _render("chat_message.html.j2", answer=dict(answer, refused=bool(answer.get("refused"))),
+                   turn=turn, citations=citations,
+                   pieces=_pieces(answer["answer"], citations), support=answer.get("support"),
+                   uncovered=answer.get("uncovered") or [], confidence=answer.get("confidence"))
+
+
+def chat_text(text: str, kind: str = "question") -> str:
+    """One chat bubble that is not a finished answer: kind is 'question', 'partial', 'waiting' or 'error'."""
+    return _render("chat_text.html.j2", text=text, kind=kind)
 
 
 def chat_messages(turns: Sequence[dict]) -> list[dict[str, str]]:
     """The Chatbot value (messages format) for a session's finished turns."""
     messages: list[dict[str, str]] = []
     for number, turn in enumerate(turns):
-        messages.append({"role": "user", "content": esc(turn["question"])})
+        messages.append({"role": "user", "content": chat_text(turn["question"])})
         if turn.get("answer") is not None:
             messages.append({"role": "assistant", "content": chat_message(turn["answer"], number)})
         else:
-            messages.append({"role": "assistant", "content": f'<div class="error">{esc(turn.get("error", ""))}</div>'})
+            messages.append({"role": "assistant", "content": chat_text(turn.get("error", ""), "error")})
     return messages
 
 
@@ -99,123 +113,71 @@ def history(turns: Sequence[dict]) -> list[dict[str, str]]:
 
 
 # --- the sources panel ----------------------------------------------------------------------------------
-def highlight(paragraph: str, quote: str, css_class: str = "") -> tuple[str, bool]:
-    """The escaped paragraph with `quote` wrapped in <mark>; found exactly, else ignoring case and spacing."""
+def quote_parts(paragraph: str, quote: str) -> tuple[str, str, str]:
+    """(before, quote as it appears, after); found exactly, else ignoring case and spacing; ("…", "", "") if
+    the quote is not in the paragraph."""
     quote = (quote or "").strip()
     if not quote:
-        return esc(paragraph), False
+        return paragraph, "", ""
     start = paragraph.find(quote)
     end = start + len(quote)
     if start < 0:
-        words = quote.split()
-        pattern = r"\s+".join(re.escape(w) for w in words)
+        pattern = r"\s+".join(re.escape(w) for w in quote.split())
         match = re.search(pattern, paragraph, flags=re.IGNORECASE)
         if not match:
-            return esc(paragraph), False
+            return paragraph, "", ""
         start, end = match.span()
-    mark = f'<mark class="{css_class}">' if css_class else "<mark>"
-    return (esc(paragraph[:start]) + f"{mark}{esc(paragraph[start:end])}</mark>" + esc(paragraph[end:])), True
+    return paragraph[:start], paragraph[start:end], paragraph[end:]
 
 
-def _card(citation: dict, turn: int) -> str:
-    unverified = citation.get("verified") is False  # its span is shown, but not as support
-    body, found = highlight(citation["text"], citation.get("quote", ""), "weak" if unverified else "")
-    badge = ('<span class="badge warn">⚠ not verified: this paragraph may not support the claim</span>'
-             if unverified else "")
-    missing = "" if found or not citation.get("quote") else (
-        f'<div class="quote-missing">Quoted as: “{esc(citation["quote"])}” (not found word for word)</div>')
-    classes = "src-card unverified" if unverified else "src-card"
-    return (f'<div class="{classes}" id="{source_id(turn, citation["marker"])}" data-doc="{esc(citation["doc_id"])}" '
-            f'data-paragraph="{int(citation["paragraph"])}">'
-            f'<div class="src-head"><span class="src-marker">{int(citation["marker"])}</span>'
-            f'<span class="src-title">{esc(citation["title"])}</span>'
-            f'<span class="src-para-no">¶{int(citation["paragraph"])}'
-            f'{", p. " + str(int(citation["page"])) if citation.get("page") is not None else ""}</span></div>'
-            f'<div class="src-doc">{esc(citation["doc_id"])}</div>{badge}'
-            f'<div class="src-para">{body}</div>{missing}</div>')
+def highlight(paragraph: str, quote: str, css_class: str = "") -> tuple[str, bool]:
+    """The escaped paragraph with `quote` wrapped in <mark>, and whether the quote was found."""
+    parts = quote_parts(paragraph, quote)
+    template = TEMPLATES.from_string('{% from "macros.html.j2" import marked %}{{ marked(p, c) }}')
+    return template.render(p=parts, c=css_class), bool(parts[1])
 
 
-def _answer_sources(answer: dict, turn: int) -> str:
-    parts = []
-    for note in answer.get("notes") or []:
-        parts.append(f'<div class="note">{esc(note)}</div>')
-    if answer.get("refused"):
-        parts.append('<div class="declined-box"><b>No answer in the documents.</b> Nothing in the indexed '
-                     'documents answers this question, so nothing is cited.</div>')
-        contexts = answer.get("contexts") or []
-        if contexts:
-            rows = "".join(f'<li><b>{esc(c["title"])} ¶{int(c["paragraph"])}</b>: {esc(_clip(c["text"]))}</li>'
-                           for c in contexts[:3])
-            parts.append(f'<details class="closest"><summary>Closest passages (not used)</summary><ul>{rows}</ul>'
-                         '</details>')
-        return "".join(parts)
-    if answer.get("unsupported"):
-        parts.append('<div class="badge warn block">⚠ No citation in this answer could be verified against the '
-                     'documents: treat it with care.</div>')
-    citations = answer.get("citations") or []
-    if not citations:
-        parts.append('<div class="muted">This answer cites no paragraph.</div>')
-    parts.extend(_card(c, turn) for c in citations)
-    return "".join(parts)
-
-
-def _clip(text: str, limit: int = 220) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+def _answer_view(answer: dict) -> dict:
+    cards = [dict(_citation(c), parts=quote_parts(c["text"], c.get("quote", "")))
+             for c in answer.get("citations") or []]
+    return dict(answer, cards=cards, contexts=answer.get("contexts") or [], notes=answer.get("notes") or [],
+                refused=bool(answer.get("refused")), unsupported=bool(answer.get("unsupported")))
 
 
 def sources_panel(turns: Sequence[dict], pending: str | None = None) -> str:
     """The latest answer's cited paragraphs in full (quote highlighted); earlier answers' sources folded below."""
     answered = [(n, t) for n, t in enumerate(turns) if t.get("answer") is not None]
-    if pending is not None:
-        head = (f'<div class="src-question pending">Searching the documents for: <q>{esc(pending)}</q></div>')
-    elif not answered:
-        return ('<div class="src-empty">Ask a question: the paragraphs each answer cites appear here, with the '
-                'supporting words <mark>highlighted</mark>.</div>')
-    else:
-        head = ""
-    parts = [head]
-    latest = answered[-1] if answered and pending is None else None
-    if latest is not None:
-        number, turn = latest
+    latest = None
+    if answered and pending is None:
+        number, turn = answered[-1]
         answer = turn["answer"]
         searched = answer.get("question") or ""
-        meta = MODE_LABELS.get(answer.get("mode", ""), f'{esc(answer.get("mode", ""))} answer')
-        if searched and searched != " ".join(turn["question"].split()):
-            meta += f' · searched for <q>{esc(searched)}</q>'
-        parts.append(f'<div class="src-question" data-turn="{number}">Sources for <q>{esc(turn["question"])}</q>'
-                     f'<div class="src-meta">{meta}</div></div>')
-        parts.append(f'<div class="src-latest" data-turn="{number}">{_answer_sources(answer, number)}</div>')
-    earlier = [item for item in answered if item is not latest][-EARLIER_TURNS_SHOWN:]
-    if earlier:
-        parts.append('<div class="src-earlier-title">Earlier answers</div>')
-        for number, turn in reversed(earlier):
-            summary = esc(_clip(turn["question"], 90))
-            parts.append(f'<details class="src-earlier" data-turn="{number}"><summary>{summary}</summary>'
-                         f'{_answer_sources(turn["answer"], number)}</details>')
-    return "".join(parts)
+        latest = {"number": number, "question": turn["question"], "answer": _answer_view(answer),
+                  "meta": MODE_LABELS.get(answer.get("mode", ""), f'{answer.get("mode", "")} answer'),
+                  "searched": searched if searched and searched != " ".join(turn["question"].split()) else ""}
+    earlier = [{"number": n, "question": t["question"], "answer": _answer_view(t["answer"])}
+               for n, t in answered if latest is None or n != latest["number"]][-EARLIER_TURNS_SHOWN:]
+    return _render("sources_panel.html.j2", pending=pending, latest=latest, earlier=list(reversed(earlier)))
 
 
-# --- documents ------------------------------------------------------------------------------------------
+# --- documents, uploads, settings -------------------------------------------------------------------------
 def documents_table(docs: Sequence[Any], uploads_dir: str | None = None) -> str:
-    if not docs:
-        return '<div class="src-empty">No documents are indexed yet: upload some above.</div>'
-    rows = []
-    for d in docs:
-        origin = "uploaded" if uploads_dir and str(d.source).startswith(uploads_dir) else "corpus"
-        rows.append(f'<tr data-doc="{esc(d.doc_id)}"><td class="doc-title">{esc(d.title)}</td>'
-                    f'<td class="doc-id">{esc(d.doc_id)}</td><td class="num">{int(d.paragraphs)}</td>'
-                    f'<td><span class="origin {origin}">{origin}</span></td></tr>')
-    total = sum(int(d.paragraphs) for d in docs)
-    return (f'<table class="docs"><thead><tr><th>Title</th><th>Document id</th><th class="num">¶</th><th></th>'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            f'<div class="muted">{len(docs)} document{"s" if len(docs) != 1 else ""}, {total} paragraphs.</div>')
+    rows = [{"doc_id": d.doc_id, "title": d.title, "paragraphs": int(d.paragraphs),
+             "origin": "uploaded" if uploads_dir and str(d.source).startswith(uploads_dir) else "corpus"}
+            for d in docs]
+    return _render("documents.html.j2", docs=rows, total=sum(r["paragraphs"] for r in rows))
 
 
 def upload_results(results: Sequence[dict]) -> str:
     """One line per uploaded file: {'name', 'ok': bool, 'message'}."""
-    if not results:
-        return ""
-    rows = "".join(
-        f'<li class="{"ok" if r["ok"] else "bad"}" data-file="{esc(r["name"])}"><span class="icon">'
-        f'{"✓" if r["ok"] else "✗"}</span><b>{esc(r["name"])}</b>: {esc(r["message"])}</li>' for r in results)
-    return f'<ul class="upload-results">{rows}</ul>'
+    return _render("upload_results.html.j2", results=results)
+
+
+def message(text: str, kind: str = "muted", strong: str = "", tail: str = "") -> str:
+    """A one-line status under a control, e.g. message("Removed ", strong=doc_id, tail=".")."""
+    return _render("message.html.j2", text=text, kind=kind, strong=strong, tail=tail)
+
+
+def backend(embedding: str, index: str, llm: dict | None = None) -> str:
+    """The Settings tab's "Active backend" box; `llm` is {"model", "server" (masked), "session": bool}."""
+    return _render("backend.html.j2", embedding=embedding, index=index, llm=llm)

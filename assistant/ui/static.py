@@ -76,27 +76,22 @@ ul.upload-results li.bad { color: #b91c1c; }
 #backend-info { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: 10px 14px;
   background: var(--background-fill-secondary); }
 #backend-info code { font-size: .85rem; }
+#backend-info h4 { margin: 0 0 6px 0; }
+#chatbot .answer { white-space: pre-wrap; }
+.support.weak { margin-top: .5em; font-size: .85rem; color: #9a5b00; border-left: 3px solid #d98e04; padding-left: 6px; }
+.confidence.weak { color: #9a5b00; }
+button.more-context { margin-top: 6px; font-size: .75rem; padding: 1px 8px; border-radius: 6px; cursor: pointer;
+  background: transparent; border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued); }
+button.more-context:hover { border-color: var(--color-accent); color: var(--color-accent); }
+.src-neighbour { margin: 6px 0; padding-left: 8px; border-left: 2px solid var(--border-color-primary);
+  font-size: .85rem; line-height: 1.5; white-space: pre-wrap; color: var(--body-text-color-subdued); }
+.src-neighbour-no, .src-context-error { font-size: .8rem; font-weight: 600; margin-right: 6px; }
+.src-context-error { color: #b91c1c; }
 """
 
-# Clicking a citation marker shows its paragraph in the sources panel (opening an earlier answer's section when
-# needed) instead of navigating; delegated on the document because the chat is re-rendered on every update.
-HEAD = """
-<script>
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest("a.cite, a.cite-ref");
-  if (!link) return;
-  event.preventDefault();
-  var id = (link.getAttribute("href") || "").slice(1);
-  var tries = 0;
-  (function show() {
-    var card = document.getElementById(id);
-    if (!card) { if (tries++ < 30) setTimeout(show, 100); return; }
-    var folded = card.closest("details");
-    if (folded) folded.open = true;
-    document.querySelectorAll(".src-card.is-target").forEach(function (c) { c.classList.remove("is-target"); });
-    card.classList.add("is-target");
-    card.scrollIntoView({behavior: "smooth", block: "nearest"});
-  })();
-}, true);
-</script>
-"""
+
+def head(page_key: str) -> str:
+    """What the page adds to its <head>: the page key and the page's one small script (templates/head.html.j2)."""
+    from assistant.ui.render import TEMPLATES
+
+    return TEMPLATES.get_template("head.html.j2").render(page_key=page_key)

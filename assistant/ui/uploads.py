@@ -4,6 +4,12 @@ Uploads are copied to `<index folder's parent>/uploads/` (for the default index 
 git) under a name made only of ASCII letters, digits, `._-`. The stored name becomes the document id, so
 uploading a file with the same name again replaces that document. A file that cannot be indexed is deleted
 again and its reason is reported; nothing here raises for one bad file.
+
+Only that stored copy is kept. Gradio saves every upload first in its own upload folder (GRADIO_TEMP_DIR, else
+<system temp>/gradio, as <folder>/<salted sha256>/<name>) and serves everything there at
+/gradio_api/file=<path> to anyone who has the path. So once a file is handled, accepted or refused, Gradio's copy
+is deleted (`discard_incoming`): a refused upload (wrong type, too large, empty, unreadable, hostile, duplicate)
+leaves no copy anywhere, and an accepted one only ours, which Gradio does not serve.
 """
 
 from __future__ import annotations
@@ -59,10 +65,14 @@ def ingest_uploads(assistant, paths: Sequence[str], progress: Callable[[int, int
             results.append(_ingest_one(assistant, Path(path), original, folder, limit))
         except AssistantError as exc:  # e.g. the index is being written by another process
             results.append({"name": original, "ok": False, "message": str(exc)})
+        except FileNotFoundError:  # the same file uploaded twice at once: the first one consumed it
+            results.append({"name": original, "ok": False, "message": "the upload is gone; upload it again"})
         except Exception as exc:  # one bad file never breaks the page or the other files
             log.exception("upload of %s failed", original)
             results.append({"name": original, "ok": False, "message": f"could not be indexed ({type(exc).__name__}: "
                                                                         f"{exc})"})
+        finally:
+            discard_incoming(Path(path))
     if progress:
         progress(len(paths), len(paths), "")
     return results
@@ -84,7 +94,11 @@ def _ingest_one(assistant, path: Path, original: str, folder: Path, limit: int) 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     staged = folder / f".{name}.partial"
-    shutil.copyfile(path, staged)
+    try:
+        shutil.copyfile(path, staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
     previous = target.read_bytes() if target.exists() else None
     staged.replace(target)
     try:
@@ -116,6 +130,30 @@ def _restore(target: Path, previous: bytes | None) -> None:
         target.unlink(missing_ok=True)
     else:
         target.write_bytes(previous)
+
+
+def gradio_upload_folder() -> Path | None:
+    """Where Gradio saves uploads before a handler sees them (None when gradio is not installed)."""
+    try:
+        from gradio.utils import get_upload_folder
+    except ImportError:
+        return None
+    return Path(get_upload_folder()).resolve()
+
+
+def discard_incoming(path: Path) -> None:
+    """Delete Gradio's copy of an uploaded file (and its now empty folder). Files anywhere else, such as a path a
+    test or another caller hands in, are left alone."""
+    gradio_folder = gradio_upload_folder()
+    try:
+        path = path.resolve()
+        if gradio_folder is None or gradio_folder not in path.parents or not path.is_file():
+            return
+        path.unlink()
+        if path.parent != gradio_folder and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    except OSError as exc:  # gone already, or not ours to delete: never fail an upload over it
+        log.warning("could not delete the uploaded copy %s: %s", path, exc)
 
 
 def forget_upload(settings, source: str) -> None:

@@ -1,0 +1,186 @@
+"""Hostile and damaged files are contained: each is a per-file reason, the good files of the same batch are
+indexed, and nothing expands past the caps before it is parsed. Through the CLI (a real process), the Python API
+and the upload path; the page itself is in test_upload_browser.py."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import struct
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from assistant.readers import Skipped, collect
+from assistant.readers.limits import Limits
+from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
+from hostile_files import BAD_XML, LAUGHS, damaged_pdf, docx_with_document_xml, word_file, zip_bomb_docx, zip_bytes
+from test_cli import run
+
+GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
+UTF16_TEXT = "Grüße aus Köln\n\nDer Dom von Köln wurde 1880 vollendet, nach mehr als sechs Jahrhunderten.\n"
+
+
+def hostile_folder(folder: Path) -> dict[str, str]:
+    """A folder of hostile files, each with the words its skip reason must contain, plus good files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    zip_bomb_docx(folder / "bomb.docx", expanded_mb=300)
+    docx_with_document_xml(folder / "laughs.docx", LAUGHS)
+    docx_with_document_xml(folder / "bad-xml.docx", BAD_XML)
+    damaged_pdf(folder / "damaged.pdf")
+    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + UTF16_TEXT.encode("utf-16-le"))
+    (folder / "utf8-bom.md").write_bytes(codecs.BOM_UTF8 + "# Notes\n\nThe ferry leaves at nine.\n".encode())
+    return {"bomb.docx": "max_expanded_mb", "laughs.docx": "DTD", "bad-xml.docx": "malformed XML",
+            "damaged.pdf": "damaged or unsupported PDF"}
+
+
+GOOD_IDS = ["good.txt", "utf16.txt", "utf8-bom.md"]
+
+
+def test_cli_ingest_reports_each_hostile_file_and_indexes_the_good_ones(tmp_path):
+    reasons = hostile_folder(tmp_path / "mixed")
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(tmp_path / "none")}
+    started = time.monotonic()
+    proc = run(["ingest", str(tmp_path / "mixed"), "--quiet"], env)  # exit code 0 asserted by run()
+    elapsed = time.monotonic() - started
+    assert "Traceback" not in proc.stderr
+    assert "3 added" in proc.stdout and "4 file(s) skipped" in proc.stdout
+    for name, words in reasons.items():
+        line = next(line for line in proc.stderr.splitlines() if line.startswith("skipped") and name in line)
+        assert words in line, line
+    docs = json.loads(run(["docs", "--json"], env).stdout)
+    assert sorted(d["doc_id"] for d in docs) == GOOD_IDS
+    answer = json.loads(run(["ask", "When was the cathedral of Köln completed?", "--json"], env).stdout)
+    assert "1880" in answer["answer"] and answer["citations"][0]["doc_id"] == "utf16.txt"
+    print(f"CLI ingest of the hostile folder took {elapsed:.1f} s (includes loading the model)")
+
+
+def test_python_api_ingest_skips_hostile_files_and_keeps_the_good_ones(make_assistant, tmp_path):
+    reasons = hostile_folder(tmp_path / "mixed")
+    report = make_assistant().ingest([tmp_path / "mixed"])
+    assert sorted(report.added) == GOOD_IDS
+    skipped = {Path(s["path"]).name: s["reason"] for s in report.skipped}
+    assert set(skipped) == set(reasons)
+    for name, words in reasons.items():
+        assert words in skipped[name]
+
+
+def test_uploads_of_hostile_files_are_refused_and_leave_no_copy(make_assistant, tmp_path):
+    reasons = hostile_folder(tmp_path / "incoming")
+    assistant = make_assistant(max_upload_mb=5)
+    names = [*reasons, "good.txt", "utf16.txt"]
+    results = ingest_uploads(assistant, [str(tmp_path / "incoming" / n) for n in names])
+    by_name = {r["name"]: r for r in results}
+    for name, words in reasons.items():
+        assert not by_name[name]["ok"] and words in by_name[name]["message"], by_name[name]
+    assert by_name["good.txt"]["ok"] and by_name["utf16.txt"]["ok"]
+    assert sorted(p.name for p in uploads_dir(assistant.settings).iterdir()) == ["good.txt", "utf16.txt"]
+    assert sorted(d.doc_id for d in assistant.documents()) == ["good.txt", "utf16.txt"]
+    assert (tmp_path / "incoming" / "bomb.docx").exists()  # a caller's own file is never deleted
+
+
+def test_gradios_copy_of_an_upload_is_deleted_whether_accepted_or_refused(make_assistant, tmp_path, monkeypatch):
+    gradio_tmp = tmp_path / "gradio-tmp"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(gradio_tmp))
+    incoming = []
+    for n, (name, data) in enumerate([("bomb.docx", None), ("notes.txt", GOOD.encode()), ("x.exe", b"MZ")]):
+        path = gradio_tmp / f"{n:064x}" / name  # as gradio saves it: <folder>/<salted sha256>/<name>
+        path.parent.mkdir(parents=True)
+        zip_bomb_docx(path, expanded_mb=300) if data is None else path.write_bytes(data)
+        incoming.append(path)
+    results = ingest_uploads(make_assistant(), [str(p) for p in incoming])
+    assert [r["ok"] for r in results] == [False, True, False]
+    assert list(gradio_tmp.iterdir()) == []  # files and their folders gone
+    outside = tmp_path / "keep.txt"
+    outside.write_text("mine")
+    discard_incoming(outside)
+    assert outside.exists()
+
+
+def test_settings_set_the_caps(make_assistant, tmp_path):
+    word_file(tmp_path / "memo.docx", "A perfectly ordinary memo.")
+    report = make_assistant(max_expanded_mb=0.01).ingest([tmp_path / "memo.docx"])
+    assert report.added == [] and "max_expanded_mb" in report.skipped[0]["reason"]
+    report = make_assistant(max_xml_mb=0.01).ingest([tmp_path / "memo.docx"])
+    assert report.added == [] and "max_xml_mb" in report.skipped[0]["reason"]
+    report = make_assistant(max_file_mb=0.001).ingest([tmp_path / "memo.docx"])
+    assert report.added == [] and "max_file_mb" in report.skipped[0]["reason"]
+    assert make_assistant().ingest([tmp_path / "memo.docx"]).added == ["memo.docx"]
+
+
+def only(path: Path, limits: Limits | None = None):
+    items = list(collect([path], limits))
+    assert len(items) == 1
+    return items[0]
+
+
+def test_zip_bomb_is_refused_from_its_directory_in_no_time(tmp_path):
+    bomb = zip_bomb_docx(tmp_path / "bomb.docx", expanded_mb=300)
+    started = time.perf_counter()
+    item = only(bomb)
+    assert isinstance(item, Skipped) and "300.0 MB" in item.reason and "max_expanded_mb" in item.reason
+    assert time.perf_counter() - started < 5  # it is never decompressed (a hang guard, generous for a busy machine)
+
+
+def test_high_compression_ratio_is_refused_below_the_size_cap(tmp_path):
+    item = only(zip_bomb_docx(tmp_path / "small-bomb.docx", expanded_mb=40))
+    assert isinstance(item, Skipped) and "max_compression_ratio" in item.reason and "zip bomb" in item.reason
+
+
+def test_a_size_the_directory_understates_is_caught_while_streaming(tmp_path):
+    """Declared sizes can lie: the central directory says 1 KB, the deflated data holds 5 MB."""
+    path = tmp_path / "liar.docx"
+    path.write_bytes(zip_bytes({"word/document.xml": b"<w:document>" + b" " * 5_000_000 + b"</w:document>"}))
+    data = bytearray(path.read_bytes())
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", 1024)  # uncompressed size in the central directory
+    path.write_bytes(bytes(data))
+    item = only(path, Limits(max_file_bytes=10**9, max_expanded_bytes=10**9, max_xml_bytes=10**9, max_ratio=10**6))
+    assert isinstance(item, Skipped) and ("damaged" in item.reason or "max_expanded_mb" in item.reason), item
+
+
+def test_too_many_parts_are_refused_before_the_directory_is_loaded(tmp_path):
+    path = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for n in range(20_001):
+            archive.writestr(f"x/{n}", b"")
+    item = only(path)
+    assert isinstance(item, Skipped) and "20,001 parts" in item.reason
+
+
+def test_a_dtd_is_refused_in_any_encoding_and_an_epub_may_say_doctype_html(tmp_path):
+    xml = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><w:document/>'
+    path = docx_with_document_xml(tmp_path / "utf16-dtd.docx", codecs.BOM_UTF16_LE + xml.encode("utf-16-le"))
+    item = only(path)
+    assert isinstance(item, Skipped) and "DTD" in item.reason
+    from test_formats import epub_file
+
+    plain = epub_file(tmp_path / "plain.epub", chapters=[("One", "<p>Plain chapter text.</p>")],
+                      doctype="<!DOCTYPE html>")
+    assert [p.text for p in only(plain).paragraphs] == ["One", "Plain chapter text."]
+    entity = epub_file(tmp_path / "entity.epub", chapters=[("One", "<p>&x;</p>")],
+                       doctype='<!DOCTYPE html [<!ENTITY x "boom">]>')
+    item = only(entity)
+    assert isinstance(item, Skipped) and "refused" in item.reason
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("le.txt", codecs.BOM_UTF16_LE + "Zürich, first.\n\nSecond.".encode("utf-16-le"), ["Zürich, first.", "Second."]),
+    ("be.txt", codecs.BOM_UTF16_BE + "Big endian.".encode("utf-16-be"), ["Big endian."]),
+    ("u8.md", codecs.BOM_UTF8 + "# Título\n\nCuerpo.".encode(), ["# Título", "Cuerpo."]),
+    ("u32.txt", codecs.BOM_UTF32_LE + "Thirty-two.".encode("utf-32-le"), ["Thirty-two."]),
+])
+def test_text_is_decoded_by_its_byte_order_mark(tmp_path, name, data, expected):
+    (tmp_path / name).write_bytes(data)
+    doc = only(tmp_path / name)
+    assert [p.text for p in doc.paragraphs] == expected
+    assert not doc.text.startswith("\ufeff")
+
+
+def test_nul_bytes_without_a_byte_order_mark_are_still_binary(tmp_path):
+    (tmp_path / "x.txt").write_bytes("no mark".encode("utf-16-le"))
+    item = only(tmp_path / "x.txt")
+    assert isinstance(item, Skipped) and "binary" in item.reason
