@@ -21,13 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.answering.text import terms
 from assistant.markers import has_marker, strip_markers
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
     from assistant.models import Answer
 
 CONTEXT_TAG = " (follow-up to: "
@@ -135,6 +134,16 @@ def clean_condensed(text: str, fallback: str) -> str:
     return line
 
 
+class Asker(Protocol):
+    """What a conversation needs from the assistant (`assistant.core.Assistant` is one): asking with a history.
+    A protocol, not an import, so that this module stays below core.py."""
+
+    def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None) -> "Answer": ...
+
+    def stream(self, question: str, history: Sequence[Any] | None = None,
+               top_k: int | None = None) -> Iterator["str | Answer"]: ...
+
+
 class ChatSession:
     """A conversation with the assistant: every turn's follow-up is rewritten, every turn's citations checked.
 
@@ -143,7 +152,7 @@ class ChatSession:
     >>> chat.ask("and who ordered them?").question   # the standalone question that was retrieved for
     """
 
-    def __init__(self, assistant: "Assistant", top_k: int | None = None) -> None:
+    def __init__(self, assistant: Asker, top_k: int | None = None) -> None:
         self.assistant = assistant
         self.top_k = top_k
         self.answers: list["Answer"] = []

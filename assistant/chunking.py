@@ -31,16 +31,25 @@ def windows(offsets: list[tuple[int, int]], window: int = WINDOW, overlap: int =
         start = end - overlap
 
 
+def encode_chunks(paragraphs: list[Paragraph], embedder) -> list[tuple[Chunk, list[int] | None]]:
+    """Chunks of the paragraphs with the token ids the model will embed (None for remote embedders, which take
+    long inputs whole). Each paragraph is tokenised once: its ids are embedded as they are when it fits the
+    window; a longer one is cut at its own token offsets and only the windows are tokenised again."""
+    encode = getattr(embedder, "encode", None)
+    if encode is None:
+        return [(Chunk(p, 0, 1, p.text), None) for p in paragraphs]
+    out: list[tuple[Chunk, list[int] | None]] = []
+    for paragraph, encoding in zip(paragraphs, encode([p.text for p in paragraphs])):
+        if len(encoding.ids) - 2 <= WINDOW:
+            out.append((Chunk(paragraph, 0, 1, paragraph.text), encoding.ids))
+            continue
+        spans = windows(list(encoding.offsets[1:-1]))
+        texts = [paragraph.text[s:e] for s, e in spans]
+        for i, (text, window) in enumerate(zip(texts, encode(texts))):
+            out.append((Chunk(paragraph, i, len(spans), text), window.ids))
+    return out
+
+
 def chunk_paragraphs(paragraphs: list[Paragraph], embedder) -> list[Chunk]:
     """One chunk per paragraph unless it is longer than the model's window."""
-    counter = getattr(embedder, "count_tokens", None)
-    if counter is None:  # remote embedders take long inputs whole
-        return [Chunk(p, 0, 1, p.text) for p in paragraphs]
-    chunks: list[Chunk] = []
-    for paragraph, n_tokens in zip(paragraphs, counter([p.text for p in paragraphs])):
-        if n_tokens - 2 <= WINDOW:
-            chunks.append(Chunk(paragraph, 0, 1, paragraph.text))
-            continue
-        spans = windows(embedder.token_offsets(paragraph.text))
-        chunks.extend(Chunk(paragraph, i, len(spans), paragraph.text[s:e]) for i, (s, e) in enumerate(spans))
-    return chunks
+    return [chunk for chunk, _ in encode_chunks(paragraphs, embedder)]

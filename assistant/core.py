@@ -57,11 +57,14 @@ class Assistant:
         self._citation_checker: CitationChecker | None = None
 
     # --- the corpus ---------------------------------------------------------------------------------
-    def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
-        """Index files and folders; unchanged documents cost nothing, changed ones are replaced."""
+    def ingest(self, paths: Sequence[str | Path], progress: bool = False,
+               follow_symlinks: bool | None = None) -> IngestReport:
+        """Index files and folders; unchanged documents cost nothing, changed ones are replaced, and documents whose
+        files were deleted from an ingested folder are removed. `follow_symlinks` overrides the setting for links
+        that lead outside a folder."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        return self.index.ingest(list(paths), progress=progress)
+        return self.index.ingest(list(paths), progress=progress, follow_symlinks=follow_symlinks)
 
     def documents(self) -> list[DocumentInfo]:
         return self.index.documents()

@@ -1,6 +1,10 @@
-"""The paragraph index: Chroma holds every chunk with its vector; a content hash per document skips unchanged
-work; an in-memory mirror of the chunks (refreshed when the index's revision changes) serves BM25 and
-whole-paragraph look-ups.
+"""The paragraph index, read side: the committed documents, an in-memory mirror of their chunks (for BM25 and
+whole-paragraph look-ups), structures derived from it, and dense search. Writing is assistant/ingest/; the
+database is behind assistant/store/.
+
+Readers trust only committed document versions (assistant/ingest/__init__.py says why), so the mirror and dense
+search drop chunk rows of versions that are being written, were interrupted, or were just replaced. The mirror is
+rebuilt when the store's revision changes, whichever process wrote.
 
 Why not llama-index's ChromaVectorStore here: it stores a JSON copy of every node (metadata and relationships)
 in Chroma's metadata and adds nothing we use. `benchmarks/llamaindex_overhead.py` measures the difference: for
@@ -10,110 +14,109 @@ in Chroma's metadata and adds nothing we use. `benchmarks/llamaindex_overhead.py
 
 from __future__ import annotations
 
-import hashlib
 import threading
-import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
-from tqdm import tqdm
 
-from assistant import store
-from assistant.chunking import Chunk, chunk_paragraphs
-from assistant.errors import IndexDamagedError, UnknownDocumentError
-from assistant.models import Document, DocumentInfo, IngestReport, Paragraph
-from assistant.readers import Skipped, collect
-from assistant.readers.limits import Limits
+from assistant import ingest as ingestion
+from assistant.ingest.repair import heal
+from assistant.models import DocumentInfo, IngestReport, Paragraph
 from assistant.settings import Settings
+from assistant.store import Revision, open_store
 
-PAGE = 5000  # rows per Chroma get() when mirroring
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+MIRROR_ATTEMPTS = 3  # a mirror read while another process deletes rows can miss some: read it again
 
 
 @dataclass
 class Mirror:
-    """All chunks of one index revision, in Chroma's order, for BM25 and paragraph look-ups."""
+    """All committed chunks of one index revision, in the store's order, for BM25 and paragraph look-ups."""
 
     revision: int
     ids: list[str]
     texts: list[str]
     keys: list[tuple[str, int]]  # (doc_id, paragraph) of each chunk
     paragraphs: dict[tuple[str, int], Paragraph]
+    stamp: str = ""
+    row_of: dict[str, int] = field(default_factory=dict)  # chunk id -> its row; dense results outside are ignored
 
 
 class ParagraphIndex:
     def __init__(self, settings: Settings, embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._client = None
-        self._collection = None
+        self.store = open_store(settings, embedder.name)  # a damaged index says so here, with what to do
+        self.healed = heal(self.store, embedder)  # what an interrupted write left, repaired now
         self._mirror: Mirror | None = None
         self._lock = threading.RLock()
-        self._derived: dict[str, tuple[int, object]] = {}  # name -> (revision, value), e.g. the BM25 index
+        self._derived: dict[str, tuple[Mirror, object]] = {}  # name -> (mirror it was built from, value)
 
-    # --- opening ------------------------------------------------------------------------------------
-    @property
-    def collection(self):
-        with self._lock:
-            if self._collection is None:
-                self._client = store.open_client(self.settings)
-                self._collection = store.open_collection(self._client, self.settings, self.embedder.name)
-            return self._collection
-
+    # --- state -------------------------------------------------------------------------------------
     def revision(self) -> int:
-        """Bumped on every write, by any process: a cheap way to know cached state is stale."""
-        try:
-            fresh = self._client.get_collection(self.settings.collection) if self._client else None
-        except Exception as exc:
-            raise IndexDamagedError(f"the index collection disappeared or is unreadable ({exc})") from None
-        return int(((fresh or self.collection).metadata or {}).get("revision", 0))
-
-    def _bump_revision(self) -> None:
-        meta = dict(self.collection.metadata or {})
-        meta["revision"] = self.revision() + 1
-        meta.setdefault("embedding", self.embedder.name)
-        self.collection.modify(metadata=meta)
+        """Bumped on every committed change, by any process: a cheap way to know cached state is stale."""
+        return self.store.revision().number
 
     def count(self) -> int:
-        """Chunks in the index. Answered from the mirror when it is current (asked before every question)."""
+        """Committed chunks. Answered from the mirror when it is current (asked before every question)."""
         with self._lock:
-            if self._mirror is not None and self._client is not None and self._mirror.revision == self.revision():
+            if self._mirror is not None and self._is_current(self._mirror, self.store.revision()):
                 return len(self._mirror.ids)
-        return self.collection.count()
+        return sum(d.chunks for d in self.documents())
 
-    # --- reading ------------------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        heads = self.collection.get(where={"head": True}, include=["metadatas"])
-        docs = [DocumentInfo(m["doc_id"], m["title"], int(m["n_paragraphs"]), m.get("source", ""), m["sha256"])
-                for m in heads["metadatas"]]
-        return sorted(docs, key=lambda d: d.doc_id)
+        return self.store.documents()
+
+    def notes(self) -> list[str]:
+        """What opening the index repaired, and a write in progress that may have been interrupted (on a Chroma
+        server, where no lock tells a live writer from a dead one)."""
+        notes = [f"repaired: {done}" for done in self.healed]
+        writer = self.store.revision().writer
+        if writer and not self.store.local:
+            notes.append(f"a write by {writer} has not finished; its paragraphs stay hidden until it does. If that "
+                         "process is gone, run `assistant check --repair`.")
+        return notes
+
+    # --- the mirror --------------------------------------------------------------------------------
+    @staticmethod
+    def _is_current(mirror: Mirror, revision: Revision) -> bool:
+        return (mirror.revision, mirror.stamp) == (revision.number, revision.stamp)
 
     def mirror(self) -> Mirror:
         with self._lock:
-            revision = self.revision()
-            if self._mirror is None or self._mirror.revision != revision:
+            revision = self.store.revision()
+            if self._mirror is None or not self._is_current(self._mirror, revision):
                 self._mirror = self._load_mirror(revision)
             return self._mirror
 
-    def _load_mirror(self, revision: int) -> Mirror:
+    def _load_mirror(self, revision: Revision) -> Mirror:
+        for _ in range(MIRROR_ATTEMPTS):
+            documents = self.store.documents()
+            expected = sum(d.chunks for d in documents)
+            mirror = self._read_rows(revision, {d.doc_id: d.sha256 for d in documents})
+            if len(mirror.ids) == expected or not expected:
+                break
+            revision = self.store.revision()  # rows moved under the read (another process wrote): read again
+        return mirror
+
+    def _read_rows(self, revision: Revision, committed: dict[str, str]) -> Mirror:
+        """The committed rows in reading order (document, paragraph, chunk), whatever order they were stored in:
+        BM25 breaks ties by row, so the same documents always give the same answers, after a crash and a repeated
+        ingest too."""
+        rows = [row for row in self.store.chunks() if committed.get(row.meta["doc_id"]) == row.meta["sha256"]]
+        rows.sort(key=lambda r: (r.meta["doc_id"], int(r.meta["paragraph"]), int(r.meta.get("chunk", 0))))
         ids, texts, keys, paragraphs = [], [], [], {}
-        total = self.collection.count()
-        for offset in range(0, total, PAGE):
-            page = self.collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-                key = (meta["doc_id"], int(meta["paragraph"]))
-                ids.append(chunk_id)
-                texts.append(text)
-                keys.append(key)
-                if key not in paragraphs:
-                    paragraphs[key] = Paragraph(meta["doc_id"], meta["title"], key[1], meta.get("para_text", text),
-                                                int(meta["start"]), int(meta["end"]), meta.get("page"))
-        return Mirror(revision, ids, texts, keys, paragraphs)
+        for row in rows:
+            meta = row.meta
+            key = (meta["doc_id"], int(meta["paragraph"]))
+            ids.append(row.id)
+            texts.append(row.text)
+            keys.append(key)
+            if key not in paragraphs:  # its first chunk, which carries a cut paragraph's whole text
+                paragraphs[key] = Paragraph(meta["doc_id"], meta["title"], key[1], meta.get("para_text", row.text),
+                                            int(meta["start"]), int(meta["end"]), meta.get("page"))
+        return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp,
+                      {chunk: row for row, chunk in enumerate(ids)})
 
     def derived(self, name: str, build: Callable[[Mirror], object], mirror: Mirror | None = None) -> object:
         """A structure computed from the mirror (e.g. BM25), rebuilt only when the index changed.
@@ -122,100 +125,37 @@ class ParagraphIndex:
         with self._lock:
             mirror = mirror or self.mirror()
             cached = self._derived.get(name)
-            if cached is None or cached[0] != mirror.revision:
-                cached = (mirror.revision, build(mirror))
+            if cached is None or cached[0] is not mirror:
+                cached = (mirror, build(mirror))
                 self._derived[name] = cached
             return cached[1]
 
     def paragraph(self, doc_id: str, number: int) -> Paragraph | None:
         return self.mirror().paragraphs.get((doc_id, number))
 
-    # --- writing ------------------------------------------------------------------------------------
-    def ingest(self, paths: list, progress: bool = False) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        documents = list(collect(paths, Limits.from_settings(self.settings)))  # FileNotFoundError before anything is touched
-        with store.write_lock(self.settings), self._lock:
-            known = {d.doc_id: d for d in self.documents()}
-            by_hash = {d.sha256: d.doc_id for d in known.values()}
-            plan: list[tuple[Document, str]] = []
-            for item in documents:
-                if isinstance(item, Skipped):
-                    report.skipped.append({"path": item.path, "reason": item.reason})
-                    continue
-                digest = content_hash(item.text)
-                old = known.get(item.doc_id)
-                if old and old.sha256 == digest:
-                    report.unchanged.append(item.doc_id)
-                elif digest in by_hash and by_hash[digest] != item.doc_id:
-                    report.duplicates.append({"path": item.source, "doc_id": item.doc_id,
-                                              "same_as": by_hash[digest]})
-                elif any(d.doc_id == item.doc_id for d, _ in plan):
-                    report.skipped.append({"path": item.source, "reason": f"doc_id '{item.doc_id}' appears twice"})
-                else:
-                    (report.updated if old else report.added).append(item.doc_id)
-                    by_hash[digest] = item.doc_id
-                    plan.append((item, digest))
-            if plan:
-                chunks = chunk_paragraphs([p for doc, _ in plan for p in doc.paragraphs], self.embedder)
-                vectors = self._embed(chunks, progress)
-                self._write(plan, chunks, vectors, replaced={doc.doc_id for doc, _ in plan if doc.doc_id in known})
-                report.paragraphs = sum(len(doc.paragraphs) for doc, _ in plan)
-                report.chunks = len(chunks)
-            self._remove_vanished(paths, known, report)
-        report.seconds = time.perf_counter() - started
-        return report
+    # --- dense search --------------------------------------------------------------------------------
+    def dense(self, mirror: Mirror, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The `n` nearest committed chunks as (mirror row, cosine distance). Rows the mirror does not hold are
+        skipped: versions being written or replaced by another process, rows removed since the mirror was read;
+        if they crowd the answer, a wider search fills it."""
+        n = min(n, len(mirror.ids))
+        if n <= 0:
+            return []
+        asked = n
+        while True:
+            hits = self.store.query(vector, asked)
+            kept = [(mirror.row_of[chunk], distance) for chunk, distance in hits if chunk in mirror.row_of]
+            if len(kept) >= n or len(hits) < asked or asked >= 8 * n:
+                return kept[:n]
+            asked *= 4
 
-    def _remove_vanished(self, paths: list, known: dict[str, DocumentInfo], report: IngestReport) -> None:
-        """Re-ingesting a folder drops the documents whose files were deleted from it since."""
-        roots = [Path(p).expanduser().resolve() for p in paths]
-        for doc in known.values():
-            source = Path(doc.source) if doc.source else None
-            if source and not source.exists() and any(r == source or r in source.parents for r in roots):
-                self.collection.delete(where={"doc_id": doc.doc_id})
-                report.removed.append(doc.doc_id)
-        if report.removed:
-            self._bump_revision()
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        return self.store.vectors(ids)
 
-    def _embed(self, chunks: list[Chunk], progress: bool) -> np.ndarray:
-        bar = tqdm(total=len(chunks), desc="Embedding", unit="para", disable=not progress or len(chunks) < 50,
-                   leave=False)
-        with bar:
-            return self.embedder.embed([c.text for c in chunks], progress=bar.update)
-
-    def _write(self, plan: list[tuple[Document, str]], chunks: list[Chunk], vectors: np.ndarray,
-               replaced: set[str]) -> None:
-        """Add the new versions first, then delete the old ones (of the `replaced` doc_ids): a failure never
-        leaves a document missing."""
-        digests = {doc.doc_id: digest for doc, digest in plan}
-        sources = {doc.doc_id: doc.source for doc, _ in plan}
-        counts = {doc.doc_id: len(doc.paragraphs) for doc, _ in plan}
-        ids, metas = [], []
-        for chunk in chunks:
-            p = chunk.paragraph
-            digest = digests[p.doc_id]
-            ids.append(f"{p.doc_id}::{digest[:16]}::{p.number}::{chunk.index}")
-            meta = {"doc_id": p.doc_id, "title": p.title, "paragraph": p.number, "chunk": chunk.index,
-                    "start": p.start, "end": p.end, "sha256": digest, "head": p.number == 1 and chunk.index == 0}
-            if chunk.count > 1:
-                meta["para_text"] = p.text
-            if p.page is not None:
-                meta["page"] = p.page
-            if meta["head"]:
-                meta.update(n_paragraphs=counts[p.doc_id], source=sources[p.doc_id])
-            metas.append(meta)
-        batch = self._client.get_max_batch_size() if self._client else 5000
-        for start in range(0, len(ids), batch):
-            stop = start + batch
-            self.collection.add(ids=ids[start:stop], embeddings=vectors[start:stop],
-                                documents=[c.text for c in chunks[start:stop]], metadatas=metas[start:stop])
-        for doc_id in replaced:
-            self.collection.delete(where={"$and": [{"doc_id": doc_id}, {"sha256": {"$ne": digests[doc_id]}}]})
-        self._bump_revision()
+    # --- writing (assistant/ingest/) -----------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], progress: bool = False,
+               follow_symlinks: bool | None = None) -> IngestReport:
+        return ingestion.ingest(self.store, self.embedder, self.settings, paths, progress, follow_symlinks)
 
     def remove(self, doc_id: str) -> None:
-        with store.write_lock(self.settings), self._lock:
-            if not self.collection.get(where={"doc_id": doc_id}, limit=1)["ids"]:
-                raise UnknownDocumentError(f"no indexed document has the id '{doc_id}' (see `assistant docs`)")
-            self.collection.delete(where={"doc_id": doc_id})
-            self._bump_revision()
+        ingestion.remove(self.store, self.embedder, self.settings, doc_id)

@@ -114,6 +114,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)  # {"path", "doc_id", "same_as"}
     skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    renamed: list[dict[str, str]] = field(default_factory=list)  # {"path", "doc_id", "taken_by"}: id qualified
+    repaired: list[str] = field(default_factory=list)  # what an interrupted earlier write left, cleaned first
     paragraphs: int = 0  # paragraphs embedded in this run
     chunks: int = 0
     seconds: float = 0.0
@@ -129,6 +131,8 @@ class IngestReport:
             parts.append(f"{len(self.duplicates)} duplicate(s) skipped")
         if self.skipped:
             parts.append(f"{len(self.skipped)} file(s) skipped")
+        if self.renamed:
+            parts.append(f"{len(self.renamed)} given a qualified id (the name was taken)")
         text = ", ".join(parts) + f"; {self.paragraphs} paragraphs embedded in {self.seconds:.1f} s"
         if not self.added and not self.updated and self.unchanged:
             text += " (nothing changed: no embedding work done)"
@@ -144,6 +148,8 @@ class DocumentInfo:
     paragraphs: int
     source: str
     sha256: str
+    chunks: int = 0  # embedding chunks of this version
+    name: str = ""  # the id its reader gave it (the path inside its folder); doc_id differs when qualified
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

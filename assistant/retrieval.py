@@ -63,19 +63,20 @@ def chunk_rows(mirror: Mirror) -> dict[tuple[str, int], list[int]]:
 def _fill_dense(index: ParagraphIndex, mirror: Mirror, keys: list[tuple[str, int]], query_vector: np.ndarray,
                 dense_sim: dict[tuple[str, int], float]) -> None:
     """Cosine similarity of the question to the chosen paragraphs that the dense retriever did not return
-    (best chunk), from the vectors Chroma already stores: the answerer uses it as a feature."""
+    (best chunk), from the stored vectors: the answerer uses it as a feature."""
     missing = [key for key in keys if key not in dense_sim]
     if not missing:
         return
     rows: dict[tuple[str, int], list[int]] = index.derived("chunk_rows", chunk_rows, mirror)
-    ids = [mirror.ids[row] for key in missing for row in rows.get(key, [])]
-    if not ids:
+    wanted = {mirror.ids[row]: key for key in missing for row in rows.get(key, [])}
+    if not wanted:
         return
-    got = index.collection.get(ids=ids, include=["embeddings", "metadatas"])
-    vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    sims = vectors @ np.asarray(query_vector, dtype=np.float32)
-    for meta, sim in zip(got["metadatas"], sims):
-        key = (meta["doc_id"], int(meta["paragraph"]))
+    found = index.vectors(list(wanted))
+    if not found:
+        return
+    sims = np.stack(list(found.values())).astype(np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    for chunk, sim in zip(found, sims):
+        key = wanted[chunk]
         dense_sim[key] = max(dense_sim.get(key, -1.0), float(sim))
 
 
@@ -88,10 +89,8 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     dense_keys: list[tuple[str, int]] = []
     dense_sim: dict[tuple[str, int], float] = {}
     if use_dense:
-        result = index.collection.query(query_embeddings=[query_vector], n_results=min(candidates, len(mirror.keys)),
-                                        include=["metadatas", "distances"])
-        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
-            key = (meta["doc_id"], int(meta["paragraph"]))
+        for row, distance in index.dense(mirror, query_vector, candidates):
+            key = mirror.keys[row]
             dense_keys.append(key)
             dense_sim[key] = max(dense_sim.get(key, -1.0), 1.0 - float(distance))
     bm25_keys: list[tuple[str, int]] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import shutil
 import statistics
 import tempfile
@@ -104,10 +105,12 @@ def main() -> None:
     assistant = c.assistant_for(folder / "news_dev.corpus.jsonl")
     questions = [q["question"] for q in c.read_jsonl(folder / "news_dev.qa.jsonl")][:args.questions]
     reads = read_overhead(assistant, questions)
-    got = assistant.index.collection.get(include=["embeddings", "documents", "metadatas"], limit=args.n)
+    chunks = list(itertools.islice(assistant.index.store.chunks(), args.n))
+    vectors = assistant.index.store.vectors([r.id for r in chunks])
     keep = ("doc_id", "title", "paragraph", "chunk", "start", "end", "sha256", "head")
-    rows = {"ids": got["ids"], "embeddings": [list(map(float, v)) for v in got["embeddings"]],
-            "documents": got["documents"], "metadatas": [{k: m[k] for k in keep if k in m} for m in got["metadatas"]]}
+    rows = {"ids": [r.id for r in chunks], "embeddings": [list(map(float, vectors[r.id])) for r in chunks],
+            "documents": [r.text for r in chunks], "metadatas": [{k: r.meta[k] for k in keep if k in r.meta}
+                                                                 for r in chunks]}
     text_bytes = sum(len(t.encode()) for t in rows["documents"])
     results: dict[str, dict[str, list]] = {name: {"seconds": [], "bytes": [], "sqlite_bytes": []}
                                            for name in ("chromadb", "llama-index")}

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from assistant.errors import IndexDamagedError, IndexLockedError, UnknownDocumentError
@@ -159,7 +160,7 @@ def test_damaged_index_gives_a_clear_error(make_assistant, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
     (index / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(IndexDamagedError, match="cannot be opened"):
+    with pytest.raises(IndexDamagedError, match=f"{index}.*not a readable database.*assistant ingest"):
         make_assistant().documents()
 
 
@@ -187,3 +188,18 @@ def test_an_index_emptied_on_purpose_stays_empty(make_assistant):
     a.remove(SEED_DOC)
     answer = a.ask("Where did Pannett report from?")
     assert answer.refused and a.documents() == []  # seeds/ was not silently re-indexed
+
+
+def test_stored_vectors_are_the_model_s_vectors_of_each_chunk(make_assistant, tmp_path):
+    """The ingest tokenises each paragraph once and embeds those ids (windows of a long paragraph re-tokenised):
+    what it stores must equal what the model gives for each chunk's text."""
+    long_paragraph = " ".join(f"Plot {i} of the survey held ordinary soil, grass and a few stones." for i in range(50))
+    write(tmp_path / "docs" / "survey.txt", f"Introduction to the survey.\n\n{long_paragraph}\n\nA short close.")
+    a = make_assistant(ingest_window=3)
+    a.ingest([tmp_path / "docs"])
+    rows = list(a.index.store.chunks())
+    assert len(rows) > 4
+    stored = a.index.vectors([r.id for r in rows])
+    fresh = a.embedder.embed([r.text for r in rows])
+    for row, vector in zip(rows, fresh):
+        assert np.allclose(stored[row.id], vector, atol=1e-5), row.id

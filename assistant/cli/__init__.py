@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from assistant.cli.common import BAD_INPUT, OPERATIONAL
 from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
 
-COMMANDS = ["assistant.cli.corpus", "assistant.cli.ask", "assistant.cli.chat", "assistant.evaluation.cli",
-            "assistant.cli.serve"]
+COMMANDS = ["assistant.cli.corpus", "assistant.cli.check", "assistant.cli.ask", "assistant.cli.chat",
+            "assistant.evaluation.cli", "assistant.cli.serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

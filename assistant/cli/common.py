@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 OK = 0
 OPERATIONAL = 1  # locked or damaged index, unreachable server
 BAD_INPUT = 2  # empty question, missing path, unknown document, invalid setting
@@ -16,4 +18,7 @@ def open_assistant(args, **extra):
         overrides["answer_mode"] = args.mode
     if getattr(args, "top_k", None):
         overrides["top_k"] = args.top_k
-    return Assistant(**overrides)
+    assistant = Assistant(**overrides)
+    for note in assistant.index.notes():
+        print(f"note: {note}", file=sys.stderr)
+    return assistant

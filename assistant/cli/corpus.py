@@ -10,10 +10,16 @@ from assistant.readers import SUPPORTED
 
 
 def cmd_ingest(args) -> int:
-    report = open_assistant(args).ingest(args.paths, progress=not args.quiet)
+    report = open_assistant(args).ingest(args.paths, progress=not args.quiet,
+                                         follow_symlinks=args.follow_symlinks or None)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0
+    for item in report.repaired:
+        print(f"repaired: {item}", file=sys.stderr)
+    for item in report.renamed:
+        print(f"renamed {item['path']}: its name is taken by {item['taken_by'] or 'another document'}; "
+              f"indexed as '{item['doc_id']}'", file=sys.stderr)
     for item in report.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     for item in report.duplicates:
@@ -49,6 +55,8 @@ def add_parsers(sub) -> None:
     p.add_argument("paths", nargs="+")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--follow-symlinks", action="store_true", dest="follow_symlinks",
+                   help="also read symbolic links that lead outside the folder (ASSISTANT_FOLLOW_SYMLINKS)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("docs", help="list indexed documents")

@@ -1,0 +1,43 @@
+"""`assistant check [--repair]`: do the document list, Chroma's rows and its vector index agree?
+
+Exit codes as the rest of the CLI: 0 when the index is healthy (or every problem was repaired), 1 when problems
+remain (each named, with what to do), 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def cmd_check(args) -> int:
+    from assistant.embeddings import get_embedder
+    from assistant.ingest.repair import check
+    from assistant.settings import Settings
+    from assistant.store import open_store
+
+    settings = Settings.load()
+    embedder = get_embedder(settings)
+    store = open_store(settings, embedder.name, repairing=True)
+    result = check(store, embedder, settings, repair=args.repair)
+    for problem in result.problems:
+        print(f"problem: {problem}")
+    for done in result.repaired:
+        print(f"repaired: {done}")
+    for left in result.unrepaired:
+        print(f"cannot repair: {left}")
+    if result.problems and not args.repair:
+        print(f"{store.where}: {len(result.problems)} problem(s). Run `assistant check --repair` to repair them.")
+        return 1
+    if result.unrepaired:
+        print(f"{store.where}: {len(result.unrepaired)} problem(s) could not be repaired (see above).",
+              file=sys.stderr)
+        return 1
+    state = "repaired" if result.repaired else "healthy"
+    print(f"{store.where} is {state}: {result.documents} documents, {result.chunks} chunks.")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("check", help="check that the index's documents, rows and vectors agree (--repair fixes them)")
+    p.add_argument("--repair", action="store_true", help="repair what can be repaired and name what cannot")
+    p.set_defaults(func=cmd_check)
