@@ -23,6 +23,14 @@ _NAVIGATION = re.compile(r"\b(?:skip to (?:main )?content|back to top|sign (?:in
                          r"follow us|share (?:this|on)|read more|click here|all rights reserved|site ?map)\b",
                          re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s[|•·›»]\s")
+_FIELD = re.compile(r"^[^:|]{1,40}:\s*\S")  # "Keeper: Hanna Voss", one cell of a table row the readers wrote
+
+
+def is_table_row(sentence: str) -> bool:
+    """A spreadsheet or table row as the readers write it ("Lighthouse: Kelvara Point | Keeper: Hanna Voss"):
+    separated like a menu, but every cell is a labelled value, so it states facts."""
+    cells = _SEPARATORS.split(sentence.strip())
+    return len(cells) > 1 and all(_FIELD.match(cell) for cell in cells)
 
 
 def is_heading(text: str) -> bool:
@@ -37,8 +45,8 @@ def is_furniture(sentence: str) -> bool:
     """A caption, a copyright line or a navigation/footer line (a menu, 'Privacy Policy | Terms of Use')."""
     if _CAPTION.match(sentence) or _COPYRIGHT.search(sentence):
         return True
-    return len(_NAVIGATION.findall(sentence)) >= 2 or len(_SEPARATORS.findall(sentence)) >= 2 \
-        or bool(_NAVIGATION.match(sentence.strip()))
+    menu = len(_SEPARATORS.findall(sentence)) >= 2 and not is_table_row(sentence)
+    return len(_NAVIGATION.findall(sentence)) >= 2 or menu or bool(_NAVIGATION.match(sentence.strip()))
 
 
 def quotable(sentence: str, paragraph: str) -> bool:
