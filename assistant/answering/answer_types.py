@@ -54,7 +54,10 @@ _DATE_Q = re.compile(r"^\s*(?:when\b|(?:on|in|by|since|until)?\s*(?:what|which)\
 _DATE_A = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\b(january|february|march|april|may|june|"
                      r"july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|"
                      r"dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|tonight|"
-                     r"spring|summer|autumn|winter|century|centuries|decade|decades|ago|bc|bce)\b", re.IGNORECASE)
+                     r"spring|summer|autumn|winter|century|centuries|decade|decades|ago|bc|bce|noon|midnight|morning|"
+                     r"evening|night)\b"
+                     r"|\b\d{1,2}(?:\s*o['’]clock|:\d{2}\b|\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w))"  # times of day answer "when" too
+                     r"|\bweek\s+\d{1,2}\b", re.IGNORECASE)
 BIND_WINDOW = 4  # words after a number in which the counted thing must appear; words around a role for a name
 
 
