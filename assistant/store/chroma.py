@@ -85,7 +85,8 @@ class ChromaStore:
         self._connect()
 
     # --- connecting --------------------------------------------------------------------------------
-    def _new_client(self):
+    def _new_client(self) -> tuple[Any, Any]:
+        """(client, its private chromadb System, or None for a server's HTTP client)."""
         import chromadb
         from chromadb.api import ServerAPI
         from chromadb.api.client import Client
@@ -94,12 +95,12 @@ class ChromaStore:
 
         if not self.local:
             return chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+                                       settings=ChromaSettings(anonymized_telemetry=False)), None
         system = System(ChromaSettings(anonymized_telemetry=False, is_persistent=True,
                                        persist_directory=str(self.folder)))
         system.instance(ServerAPI)
         system.start()
-        return Client.from_system(system)
+        return Client.from_system(system), system
 
     def _connect(self) -> None:
         with self._access(write=True):  # may create collections; loads nothing another process half-wrote
@@ -119,7 +120,7 @@ class ChromaStore:
 
     def _open_collections(self) -> None:
         try:
-            client = self._new_client()
+            client, system = self._new_client()
             self._finish_rebuild(client)
             chunks = client.get_or_create_collection(
                 self.names[0], embedding_function=None, metadata={"embedding": self.embedding_name},
@@ -135,7 +136,11 @@ class ChromaStore:
             raise
         except Exception as exc:
             raise self._failure("opening it", exc) from None
-        self._client, self._chunks, self._documents = client, chunks, documents
+        previous = getattr(self, "_system", None)
+        self._client, self._chunks, self._documents, self._system = client, chunks, documents, system
+        if previous is not None:  # a reconnect: close the old one now, not when the garbage collector gets to it
+            with contextlib.suppress(Exception):  # (its Rust runtime and SQLite pool hold threads and memory)
+                previous.stop()
 
     def _apply_ef_search(self) -> None:
         """ef_search is a query-time knob, safe to change on an existing index (when no one else is writing)."""
@@ -146,7 +151,7 @@ class ChromaStore:
             return
         with contextlib.suppress(AssistantError):
             with write_lock(self.settings):
-                self._chroma("configuring it", self._chunks.modify, write=True,
+                self._chroma("configuring it", "chunks", "modify", write=True,
                              configuration={"hnsw": {"ef_search": self.settings.hnsw_ef_search}})
 
     def _finish_rebuild(self, client) -> None:
@@ -197,7 +202,7 @@ class ChromaStore:
     def _server_answers(self) -> bool:
         client = getattr(self, "_client", None)
         try:
-            (client or self._new_client()).heartbeat()
+            (client or self._new_client()[0]).heartbeat()
             return True
         except Exception:
             return False
@@ -216,10 +221,12 @@ class ChromaStore:
         except Exception as exc:
             raise self._failure(what, exc) from None
 
-    def _chroma(self, what: str, fn: Callable, *args: Any, write: bool = False, **kwargs: Any) -> Any:
-        """One call into chromadb, under the folder's access lock (see assistant/store/locks.py)."""
+    def _chroma(self, what: str, target: str, method: str, *args: Any, write: bool = False, **kwargs: Any) -> Any:
+        """One call into chromadb, `self._<target>.<method>(...)`, under the folder's access lock (see
+        assistant/store/locks.py). The client or collection is looked up inside the lock: another thread's reconnect
+        may have replaced (and closed) the one this thread saw before it got its turn."""
         with self._access(write):
-            return self._call(what, fn, *args, **kwargs)
+            return self._call(what, getattr(getattr(self, "_" + target), method), *args, **kwargs)
 
     def _read(self, what: str, method: str, **kwargs: Any) -> Any:
         """A read of the chunk collection. Another process may change the rows between our revision check and
@@ -232,12 +239,12 @@ class ChromaStore:
             raise
         except Exception:
             if not self.local:
-                return self._chroma(what, getattr(self._chunks, method), **kwargs)
+                return self._chroma(what, "chunks", method, **kwargs)
         self._reconnect()
-        return self._chroma(what, getattr(self._chunks, method), **kwargs)
+        return self._chroma(what, "chunks", method, **kwargs)
 
     def _meta(self) -> dict[str, Any]:
-        fresh = self._chroma("reading its revision", self._client.get_collection, self.names[1],
+        fresh = self._chroma("reading its revision", "client", "get_collection", self.names[1],
                              embedding_function=None)
         return dict(fresh.metadata or {})
 
@@ -261,7 +268,7 @@ class ChromaStore:
         _give_back_memory()
 
     def documents(self) -> list[DocumentInfo]:
-        got = self._chroma("listing its documents", self._documents.get, include=["metadatas"])
+        got = self._chroma("listing its documents", "documents", "get", include=["metadatas"])
         return sorted((DocumentInfo(doc_id, m.get("title", ""), int(m.get("paragraphs", 0)), m.get("source", ""),
                                     m.get("sha256", ""), int(m.get("chunks", 0)), m.get("name", doc_id))
                        for doc_id, m in zip(got["ids"], got["metadatas"])), key=lambda d: d.doc_id)
@@ -322,7 +329,7 @@ class ChromaStore:
         meta.update(values)
         if bump_writes:
             meta["writes"] = int(meta.get("writes", 0)) + 1
-        self._chroma("recording its revision", self._documents.modify, metadata=meta, write=True)
+        self._chroma("recording its revision", "documents", "modify", metadata=meta, write=True)
         self._seen_writes = int(meta.get("writes", 0))
 
     def _batches(self, n: int) -> Iterator[slice]:
@@ -334,7 +341,7 @@ class ChromaStore:
         """Upsert, not add: rows an interrupted attempt left under the same ids are replaced, not kept."""
         ids = [r.id for r in rows]
         for part in self._batches(len(rows)):
-            self._chroma("adding paragraphs", self._chunks.upsert, write=True, ids=ids[part],
+            self._chroma("adding paragraphs", "chunks", "upsert", write=True, ids=ids[part],
                          embeddings=vectors[part], documents=[r.text for r in rows[part]],
                          metadatas=[r.meta for r in rows[part]])
         if self.copy:  # after Chroma's rows, before the document row commits them (see vectors.py)
@@ -347,7 +354,7 @@ class ChromaStore:
         if self.copy:
             self._call("deleting from vectors.sqlite3", self.copy.delete, ids)
         for part in self._batches(len(ids)):
-            self._chroma("deleting paragraphs", self._chunks.delete, write=True, ids=ids[part])
+            self._chroma("deleting paragraphs", "chunks", "delete", write=True, ids=ids[part])
         self._set_meta()
 
     def commit(self, documents: list[DocumentInfo]) -> None:
@@ -355,7 +362,7 @@ class ChromaStore:
             return
         metas = [{"sha256": d.sha256, "title": d.title, "paragraphs": d.paragraphs, "chunks": d.chunks,
                   "source": d.source, "name": d.name or d.doc_id} for d in documents]
-        self._chroma("recording documents", self._documents.upsert, write=True,
+        self._chroma("recording documents", "documents", "upsert", write=True,
                      ids=[d.doc_id for d in documents], embeddings=[NO_VECTOR] * len(documents), metadatas=metas)
         self._changed = True
         self._set_meta()
@@ -363,7 +370,7 @@ class ChromaStore:
     def forget(self, doc_ids: list[str]) -> None:
         if not doc_ids:
             return
-        self._chroma("removing documents", self._documents.delete, write=True, ids=list(doc_ids))
+        self._chroma("removing documents", "documents", "delete", write=True, ids=list(doc_ids))
         self._changed = True
         self._set_meta()
 
@@ -372,7 +379,7 @@ class ChromaStore:
         if self.copy:
             ids = self.chunk_ids()
             for start in range(0, len(ids), 1000):
-                got = self._chroma("reading vectors", self._chunks.get, ids=ids[start:start + 1000],
+                got = self._chroma("reading vectors", "chunks", "get", ids=ids[start:start + 1000],
                                  include=["embeddings"])
                 self._call("writing vectors.sqlite3", self.copy.put, got["ids"],
                            np.asarray(got["embeddings"], dtype=np.float32))
