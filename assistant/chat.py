@@ -47,11 +47,15 @@ class Turn:
 
 
 def normalize_history(history: Sequence[Any] | None) -> list[Turn]:
-    """Turns from any of: OpenAI/gradio message dicts, (user, assistant) pairs, Answer objects, Turns."""
+    """Turns from any of: OpenAI/gradio message dicts, (user, assistant) pairs, Answer objects, Turns, or plain
+    strings (earlier questions of the user's)."""
     turns: list[Turn] = []
     for item in history or []:
         if isinstance(item, Turn):
             turns.append(item)
+        elif isinstance(item, str):  # an earlier question of the user's, with no answer kept
+            if item.strip():
+                turns.append(Turn("user", item))
         elif isinstance(item, dict):
             content = item.get("content")
             if isinstance(content, list):  # multimodal content parts: keep the text parts
@@ -90,7 +94,8 @@ def is_follow_up(question: str) -> bool:
                 or not terms(question) or len(question.split()) <= 2)
 
 
-def _split_context(question: str) -> tuple[str, list[str]]:
+def split_follow_up(question: str) -> tuple[str, list[str]]:
+    """(the user's own words, the earlier questions it carries) of a rewritten follow-up; (question, []) else."""
     if CONTEXT_TAG in question and question.endswith(")"):
         base, rest = question.split(CONTEXT_TAG, 1)
         return base, [q for q in rest[:-1].split("; ") if q]
@@ -105,7 +110,7 @@ def condense_heuristic(question: str, turns: list[Turn]) -> str:
         return question
     context: list[str] = []
     for earlier in reversed(previous):
-        base, carried = _split_context(" ".join(earlier.split()))
+        base, carried = split_follow_up(" ".join(earlier.split()))
         context.append(_CONNECTIVE.sub("", base).strip() or base)
         if carried:  # an earlier rewrite already says what it followed
             context.extend(carried)

@@ -13,7 +13,7 @@ import numpy as np
 from assistant.answering.budget import encoding_for
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
-from assistant.answering.extractive import answer_offline, load_weights
+from assistant.answering.extractive import answer_offline, load_weights, rate
 from assistant.answering.llm import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.answering.text import Idf
 from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
@@ -135,7 +135,13 @@ class Assistant:
             mode: str | None = None) -> Answer:
         """Answer a question (a follow-up when `history` is given), citing the paragraphs it rests on.
 
-        `mode` ('offline' or 'llm') overrides settings.answer_mode for this question only."""
+        `mode` ('offline' or 'llm') overrides settings.answer_mode for this question only.
+
+        `Answer.confidence` is the estimated probability that the documents answer the question, `support` its
+        band ("confident", "weak", "declined") and `uncovered` the question's words the sources lack. In both
+        modes they come from the same retrieval-based estimate (assistant/answering/answerability.py), which is
+        cheap next to an LLM call, so they are always computed; in LLM mode they label the model's answer and the
+        model's own refusal decides whether it declines."""
         for item in self._answer(question, history, top_k, streaming=False, mode=mode):
             if isinstance(item, Answer):
                 return item
@@ -234,6 +240,8 @@ class Assistant:
                                                      deadline, shown)
             except LLMError as exc:
                 notes.append(f"{exc} Answered offline instead.")
+            else:  # the offline estimate labels the LLM's answer (a few ms; the model's refusal stands)
+                rate(answer, standalone, vector, contexts, idf, self.settings, self._weights)
         if answer is None:
             answer = answer_offline(standalone, vector, contexts, self.embedder, idf, self.settings, decline,
                                     self._weights)

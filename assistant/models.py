@@ -80,6 +80,13 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. "LLM unreachable, answered offline"
     unsupported: bool = False  # an LLM answer with no verified citation
     seconds: float = 0.0
+    # Calibrated estimate that the documents answer the question (0..1; None when not computed), the band it
+    # falls in ("confident", "weak": answered but weakly supported, "declined"), and the question's words that
+    # the cited paragraphs (for a declined answer: the retrieved ones) do not contain. See
+    # assistant/answering/answerability.py.
+    confidence: float | None = None
+    support: str = "confident"
+    uncovered: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `assistant ask --json` and the web API."""
@@ -93,6 +100,9 @@ class Answer:
             "notes": self.notes,
             "unsupported": self.unsupported,
             "usage": self.usage,
+            "confidence": self.confidence,
+            "support": self.support,
+            "uncovered": self.uncovered,
         }
 
 

@@ -91,9 +91,14 @@ class Settings(BaseSettings):
         "offline", description="'offline': extractive answers from the documents; 'llm': an OpenAI-compatible model."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Offline answerer: most sentences quoted.")
-    decline_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Offline answerer: below this answerability probability it declines. "
-        "0.65 declines more unanswerable questions (0.27 vs 0.10 on SQuAD 2.0 dev) at the cost of ~4% of answerable ones."
+    decline_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Offline answerer: decline when the confidence (the estimated probability "
+        "that the documents answer the question) is below this. Default: the operating point fitted with the "
+        "answerer's weights (assistant/data/answerer.json). Higher declines more, and more answerable questions too."
+    )
+    confident_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Answers with a confidence below this (and above the decline threshold) "
+        "are labelled 'weakly supported'. Default: the value fitted with the answerer's weights."
     )
 
     # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------

@@ -67,10 +67,14 @@ def assistant_for(corpus: Path, name: str | None = None, **overrides: Any):
 
 
 def gold_keys(assistant, qa: dict) -> set[tuple[str, int]]:
-    """(doc_id, paragraph) of every evidence quote: the paragraph whose whole text equals the quote."""
+    """(doc_id, paragraph) of every evidence item: given as such, or found as the paragraph whose whole text
+    equals the evidence quote."""
     by_text = _paragraph_lookup(assistant)
     keys = set()
     for ev in qa.get("evidence", []):
+        if "quote" not in ev:
+            keys.add((ev["doc_id"], int(ev["paragraph"])))
+            continue
         key = by_text.get((ev["doc_id"], ev["quote"].strip()))
         if key is not None:
             keys.add(key)

@@ -33,7 +33,7 @@ def evaluate(name: str, folder, overrides: dict) -> tuple[dict, list[dict]]:
         seconds.append(answer.seconds)
         cited = [(cit.doc_id, cit.paragraph) for cit in answer.citations]
         row = {"id": q["id"], "answerable": q["answerable"], "declined": answer.refused,
-               "p": answer.usage.get("answerable_probability"), "sentences": answer.text.count(" [")}
+               "p": answer.confidence, "sentences": answer.text.count(" [")}
         if q["answerable"]:
             gold = c.gold_keys(assistant, q)
             row.update(cited=bool(set(cited) & gold), present=(not answer.refused) and answer_match(answer.text,
@@ -59,14 +59,22 @@ def evaluate(name: str, folder, overrides: dict) -> tuple[dict, list[dict]]:
         **{k: (round(v, 4) if v is not None else None)
            for k, v in decline_scores([r["declined"] for r in rows], [not r["answerable"] for r in rows]).items()},
     }
-    summary["threshold_sweep"] = sweep(rows, overrides.get("decline_threshold", assistant.settings.decline_threshold))
+    summary["threshold_sweep"] = sweep(rows, decline_threshold(assistant))
     return summary, rows
+
+
+def decline_threshold(assistant) -> float:
+    """The threshold the answerer declines below: the setting, else the one fitted with its weights."""
+    from assistant.answering.extractive import answerability_model, load_weights, thresholds
+
+    model = answerability_model(load_weights())
+    return thresholds(model, assistant.settings)[0]
 
 
 def sweep(rows: list[dict], current: float) -> dict:
     """What a higher decline threshold would do (exact: the answer text does not depend on the threshold)."""
     out = {}
-    for threshold in sorted({current, *[t for t in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8) if t >= current]}):
+    for threshold in sorted({round(current, 4), *[t for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8) if t >= current]}):
         declined = [r["declined"] or r["p"] < threshold for r in rows]
         ans = [(r, d) for r, d in zip(rows, declined) if r["answerable"]]
         una = [d for r, d in zip(rows, declined) if not r["answerable"]]
@@ -106,7 +114,7 @@ def main() -> None:
         "squad2_dev answerable_declined <= 0.10": s2["answerable_declined"] <= 0.10,
     }
     weights = load_weights()
-    data = {"settings": {"decline_threshold": defaults.decline_threshold,
+    data = {"settings": {"decline_threshold": defaults.decline_threshold or "fitted (see threshold_sweep)",
                          "max_answer_sentences": defaults.max_answer_sentences, "top_k": defaults.top_k},
             "weights_file": str(WEIGHTS_FILE.relative_to(c.ROOT)) if WEIGHTS_FILE.is_file() else "built-in defaults",
             "weights_fitted_on": weights.get("fitted_on"),

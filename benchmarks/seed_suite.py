@@ -19,7 +19,7 @@ def main() -> int:
     assistant = c.assistant_for(SEEDS, name="seeds")
     failures = []
     for qa in c.read_jsonl(SUITE):
-        answer = assistant.ask(qa["question"])
+        answer = assistant.ask(qa["question"], history=qa.get("history"))
         if qa["answerable"]:
             gold = {(ev["doc_id"], n) for ev in qa["evidence"] for n in qa["meta"]["paragraphs"]}
             cited = {(cit.doc_id, cit.paragraph) for cit in answer.citations}
@@ -30,7 +30,7 @@ def main() -> int:
                   and any(a.lower() in gold_quotes for a in qa["answers"]))
         else:
             ok = answer.refused
-        p = answer.usage.get("answerable_probability")
+        p = answer.confidence
         if not ok:
             failures.append(qa["id"])
         print(f"{'ok  ' if ok else 'FAIL'} {qa['id']} p={p} {'declined' if answer.refused else answer.text[:90]!r}")

@@ -1,52 +1,37 @@
-"""Fit the offline answerer's weights on SQuAD 2.0 train questions and write assistant/data/answerer.json.
+"""Fit the offline answerer on SQuAD 2.0 train questions and write assistant/data/answerer.json.
 
-    python benchmarks/tune_answerer.py [--keep 0] [--target-declined 0.01]
+    python benchmarks/tune_answerer.py [--target-declined 0.03] [--cross-encoder PATH] [--dry-run]
 
-Data: ../shared/datasets/squad2_train.qa.jsonl (2,572 questions, 45 % answerable) over the squad2_dev corpus.
-The dev sets (squad2_dev, news_dev) are never read here: their numbers come from benchmarks/answerer.py.
+Data: ../shared/datasets/squad2_train.qa.jsonl and what benchmarks/answerability_data.py generates from it
+(answerable questions; the same with the gold paragraph hidden; asked against other corpora; SQuAD's adversarial
+ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them.
+Everything goes through the answerer's own code (`assistant.answering.extractive`, `.answerability`).
 
-Every question goes through the real pipeline (hybrid retrieval, top 5 paragraphs) and the answerer's own feature
-code (`assistant.answering.extractive`), with sentence vectors cached on disk so a re-run is fast.
-
-Three models, all linear (numpy only; the package itself needs nothing but the weights):
-1. prefilter: listwise softmax over the sentences of the 5 paragraphs, lexical features only (no embedding):
-   a positive is a sentence of a gold paragraph that contains a gold answer string.
-2. rank: the same with the sentence's embedding similarity added, over the `--keep` best prefiltered sentences.
-   The default is --keep 0: no sentence is embedded and the prefilter is the ranking. On these train questions
-   embedding the best 3/4/6/8 sentences moved the best-sentence accuracy by about one point (0.772 -> 0.785)
-   and the composed answers not at all (cited 0.909 either way), while it cost 30-110 ms per question on this
-   machine (most of `Assistant.ask`).
-3. answerable: L2-regularised logistic regression (classes balanced) on question-level features of the best
-   sentence; label = the question is answerable. Its bias is then shifted so that p = 0.5 declines
-   `--target-declined` of the answerable train questions: the shipped settings.decline_threshold (0.5) is that
-   operating point. The 8-fold cross-validation by article reports what other shares would cost and gain.
-   The default 0.01 is the largest share that keeps the train questions' gold-paragraph citation rate at 0.90
-   (cross-validated): the features separate SQuAD 2.0's adversarial unanswerable questions poorly (AUC ~0.66),
-   so every further point of declines costs more answers than it saves.
-How many sentences to quote (keep_within, a score margin below the best sentence; settings.max_answer_sentences
-caps the count): the smallest margin that gets 90 % of the answer-present gain of always quoting the maximum.
-
-Features (sentence level; all in [0, 1] except cosine similarities):
-  dense_sentence   cosine(question, sentence) with MiniLM
-  dense_paragraph  cosine(question, the paragraph's best chunk), from retrieval
-  cover_sentence   IDF-weighted share of the question's content terms (stemmed, stop words out) in the sentence
-  cover_window     the same in the sentence plus its neighbours
-  cover_paragraph  the same in the whole paragraph
-  bigram           share of the question's consecutive term pairs found consecutively in the sentence
-  rank_prior       1 / retrieval rank of the paragraph
-  bm25_paragraph   the paragraph's BM25 score over the best BM25 score among the retrieved (0: not a BM25 hit)
-  type_match       the question asks for a time / number / person / place and the sentence holds one
-  type_miss        it asks for one and the sentence holds none
-  length           content terms in the sentence / 40 (capped at 1)
-  first            the paragraph's first sentence
-  novel            the sentence has a content term the question does not (an answer must add something)
-Question level (answerability), from the best sentence:
-  score, margin    its ranking score and the gap to the second sentence
-  dense_*, cover_*, bigram, type_miss   as above, of the best sentence
-  missing_max      IDF of the rarest question term missing from its paragraph, over the largest IDF possible
-  missing_max_window   the same for the sentence and its neighbours
-  negation_miss    the question has a negation (not, never, failed, ...) the sentence and neighbours lack
-  dense_top        the best paragraph similarity among the retrieved
+1. ranking: listwise softmax over the quotable sentences of the 5 retrieved paragraphs, lexical features only
+   (no sentence is embedded: earlier runs embedding the best 3-8 sentences moved the composed answers by nothing
+   measurable and cost 30-110 ms a question). A positive is a sentence of a gold paragraph holding a gold answer.
+   follow-ups: how much a follow-up's carried terms count (`context_weight`), on conversations made from pairs of
+   train questions about one paragraph (`follow_ups`): the weight that best puts the second question's answer
+   in the first quoted sentence, from its gold paragraph.
+2. compose: which further sentences an answer quotes (`extractive.choose`). A grid over the score margins and
+   the new question coverage another paragraph's sentence must bring; the choice maximises citation precision
+   plus gold-paragraph citation rate among the settings within one point of the best answer-present rate
+   (train answerable questions).
+3. answerability (`answerability.FEATURES`): L2-regularised logistic regression. Answerable questions weigh as
+   much as the unanswerable ones, and each kind of negative (near-topic, off-corpus, adversarial) a third of
+   those. Cross-validated by article (8 folds); Platt scaling on the cross-validated scores makes the output a
+   calibrated probability (`confidence`). When a necessary answer-type check fails (`answer_types.failed_checks`)
+   the confidence is capped at the share of such examples that are answerable (`check_confidence`). The decline
+   threshold is the confidence below which `--target-declined` of the answerable train questions fall
+   (cross-validated, cap included): 3 % is the largest share that keeps the cross-validated gold-paragraph
+   citation rate within 2 points of never declining. The confident threshold is 0.5 or the decline threshold if
+   higher: below it, more likely than not, the documents do not answer.
+4. with --cross-encoder (a model from benchmarks/answerability_cross_encoder.py, trained without the HOLDOUT
+   articles): its logit on the best sentence is stacked with the features' score by a second logistic model
+   fitted on the HOLDOUT articles' examples only (which neither model was fitted on); the thresholds come from
+   those articles too. This only MEASURES it (train["stacked_model"] in answerer.json): the stacked model declined
+   fewer unanswerable holdout questions at the operating point than the features alone, so it is not shipped
+   (benchmarks/cross_encoder_onnx.py says why).
 """
 
 from __future__ import annotations
@@ -54,43 +39,20 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
 import _common as c
+import answerability_data as data
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
-CACHE = c.CACHE / "tune"
+KIND_WEIGHT = {"near_topic": 1 / 6, "off_corpus": 1 / 6, "adversarial": 1 / 6}  # answerable: 1/2
+COMPOSE_GRID = {"keep_within": [0.0, 0.5, 1.0, 2.0, 3.0], "other_paragraph_within": [0.0, 0.5, 1.0, 2.0, 3.0],
+                "min_new_coverage": [0.0, 0.1, 0.2, 0.3]}
 
 
-class CachedEmbedder:
-    """The real embedder behind a text -> vector cache kept on disk between runs."""
-
-    def __init__(self, embedder, path) -> None:
-        self.embedder, self.path, self.name = embedder, path, embedder.name
-        self.vectors: dict[str, np.ndarray] = {}
-        if path.is_file():
-            data = np.load(path, allow_pickle=False)
-            self.vectors = dict(zip(data["texts"].tolist(), data["vectors"]))
-        self.dirty = False
-
-    def embed(self, texts, progress=None):
-        new = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        if new:
-            for text, vector in zip(new, self.embedder.embed(new)):
-                self.vectors[text] = vector
-            self.dirty = True
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
-
-    def save(self) -> None:
-        if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            texts = list(self.vectors)
-            np.savez(self.path, texts=np.array(texts), vectors=np.stack([self.vectors[t] for t in texts]))
-            self.dirty = False
-
-
-# --- models -------------------------------------------------------------------------------------------
+# --- models ---------------------------------------------------------------------------------------------
 def standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, std = x.mean(axis=0), x.std(axis=0)
     return mean, np.where(std > 1e-9, std, 1.0)
@@ -121,14 +83,15 @@ def listwise_model(groups_raw, names: list[str], l2: float = 1e-3) -> dict[str, 
     """Fit on standardised features, return weights on the raw features (a constant offset is irrelevant)."""
     mean, std = standardize(np.vstack([x for x, _ in groups_raw]))
     w = fit_listwise([((x - mean) / std, pos) for x, pos in groups_raw], l2)
-    raw = w / std
-    return {n: round(float(v), 5) for n, v in zip(names, raw)}
+    return {n: round(float(v), 5) for n, v in zip(names, w / std)}
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
-    """Newton's method for L2-regularised logistic regression with balanced class weights (standardised x)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1.0,
+                 steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method for L2-regularised, sample-weighted logistic regression (x standardised; the weights are
+    rescaled to sum to n so that l2 means the same whatever they are)."""
     n, d = x.shape
-    sample = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    sample = weight / weight.sum() * n
     xb = np.hstack([x, np.ones((n, 1))])
     w = np.zeros(d + 1)
     reg = np.full(d + 1, l2)
@@ -144,197 +107,385 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
     return w[:-1], float(w[-1])
 
 
-def logistic_model(x: np.ndarray, y: np.ndarray, names: list[str], l2: float) -> dict[str, float]:
+def logistic_model(x: np.ndarray, y: np.ndarray, weight: np.ndarray, names: list[str], l2: float) -> dict:
+    """{"bias", "weights": {name: w}} on the raw features."""
     mean, std = standardize(x)
-    w, b = fit_logistic((x - mean) / std, y, l2)
+    w, b = fit_logistic((x - mean) / std, y, weight, l2)
     raw = w / std
-    return {"bias": float(b - (raw * mean).sum()), **{n: float(v) for n, v in zip(names, raw)}}
+    return {"bias": float(b - (raw * mean).sum()), "weights": {n: float(v) for n, v in zip(names, raw)}}
 
 
-def z_of(model: dict[str, float], x: np.ndarray, names: list[str]) -> np.ndarray:
-    return model["bias"] + x @ np.array([model[n] for n in names])
+def z_of(model: dict, x: np.ndarray, names: list[str]) -> np.ndarray:
+    return model["bias"] + x @ np.array([model["weights"].get(n, 0.0) for n in names])
+
+
+def platt(z: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """(scale, shift) so that sigmoid(scale * z + shift) is calibrated on these (weighted) examples."""
+    w, b = fit_logistic(z[:, None], y, weight, l2=0.0)
+    return float(w[0]), b
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-np.clip(z, -50, 50)))
 
 
 def auc(scores: np.ndarray, y: np.ndarray) -> float:
-    order = np.argsort(scores)
+    order = np.argsort(scores, kind="stable")
     ranks = np.empty(len(scores))
     ranks[order] = np.arange(1, len(scores) + 1)
     n1 = y.sum()
     return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(y) - n1)))
 
 
-# --- data -----------------------------------------------------------------------------------------------
-def prepare(assistant, questions, embedder):
-    """Per question: contexts (real retrieval), gold keys, lexical candidates with dense_sentence added."""
-    from assistant.answering.extractive import lexical_candidates
-    from assistant.answering.text import Idf
-    from assistant.evaluation.metrics import answer_match
-    from assistant.retrieval import retrieve
-
-    s = assistant.settings
-    texts = [" ".join(q["question"].split()) for q in questions]
-    qvecs = embedder.embed(texts)
-    idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
-    items = []
-    for q, text, vector in zip(questions, texts, qvecs):
-        contexts = retrieve(assistant.index, text, vector, s.top_k, s.candidates, s.rrf_k)
-        cands = lexical_candidates(text, contexts, idf)
-        gold = c.gold_keys(assistant, q) if q["answerable"] else set()
-        pos = np.array([(cd.context.doc_id, cd.context.paragraph) in gold and answer_match(cd.text, q["answers"])
-                        for cd in cands], dtype=bool)
-        items.append({"q": q, "text": text, "vector": vector, "contexts": contexts, "cands": cands, "pos": pos,
-                      "gold": gold, "article": q["meta"].get("article", "")})
-    # all sentences at once: length-sorted batches, one pass
-    embedder.embed(list(dict.fromkeys(cd.text for it in items for cd in it["cands"])))
-    for it in items:
-        if it["cands"]:
-            sims = embedder.embed([cd.text for cd in it["cands"]]) @ it["vector"]
-            for cd, sim in zip(it["cands"], sims):
-                cd.features["dense_sentence"] = float(sim)
-    return items, idf
-
-
+# --- the answerer's own code on every example -------------------------------------------------------------
 def _key(cd) -> tuple:
     return cd.context.doc_id, cd.context.paragraph, cd.start
 
 
-def matrix(cands, names) -> np.ndarray:
-    return np.array([[cd.features.get(n, 0.0) for n in names] for cd in cands], dtype=np.float64)
+def positives(example, cands) -> np.ndarray:
+    from assistant.evaluation.metrics import answer_match
+
+    return np.array([(cd.context.doc_id, cd.context.paragraph) in example.gold and answer_match(cd.text, example.answers)
+                     for cd in cands], dtype=bool)
 
 
-def simulate(items, weights, embedder, idf, max_sentences: int):
-    """Run the answerer's own scoring on every question: answerability features and the ranked sentences."""
-    from assistant.answering.extractive import ANSWERABLE, answerable_features, score_sentences
+def fit_ranking(examples) -> dict[str, float]:
+    from assistant.answering.extractive import LEXICAL, lexical_candidates
+
+    groups = []
+    for e in examples:
+        if e.kind != "answerable":
+            continue
+        cands = lexical_candidates(e.question, e.contexts, data.idf_for(e.corpus))
+        pos = positives(e, cands)
+        if pos.any():
+            groups.append((np.array([[cd.features[n] for n in LEXICAL] for cd in cands]), pos))
+    return listwise_model(groups, LEXICAL)
+
+
+def simulate(examples, weights) -> list[dict]:
+    """Per example: the parsed question, ranked sentences and answerability features, as the answerer has them."""
+    from assistant.answering.answerability import question_features
+    from assistant.answering.extractive import Question, score_sentences
 
     rows = []
-    for it in items:
-        ranked = score_sentences(it["text"], it["vector"], it["contexts"], embedder, idf, weights)
-        feats = answerable_features(it["text"], ranked, it["contexts"], idf) if ranked else None
-        rows.append({"ranked": ranked, "x": [feats[n] for n in ANSWERABLE] if feats else [0.0] * len(ANSWERABLE)})
+    for e in examples:
+        idf = data.idf_for(e.corpus)
+        q = Question.parse(e.question, weights.get("context_weight", 0.5))
+        ranked = score_sentences(q, e.vector, e.contexts, None, idf, weights)
+        features = question_features(q.text, ranked, e.contexts, idf, q.weights, q.asked) if ranked else None
+        rows.append({"q": q, "ranked": ranked, "features": features, "idf": idf})
     return rows
 
 
-def answer_quality(items, rows, keep_within: float, max_sentences: int, declined=None):
-    """Share of answerable questions citing a gold paragraph / containing a gold answer (not declined)."""
+def answer_quality(examples, rows, compose: dict, max_sentences: int, declined=None) -> dict[str, float]:
+    """On answerable examples (a declined one counts as neither cited nor present): gold paragraph cited, gold
+    answer present, citation precision over the answered ones, sentences per answer."""
     from assistant.answering.extractive import choose
     from assistant.evaluation.metrics import answer_match
 
-    cited = present = n = sentences = 0
-    for i, (it, row) in enumerate(zip(items, rows)):
-        if not it["q"]["answerable"]:
+    cited, present, precision, sentences, n = [], [], [], [], 0
+    for i, (e, row) in enumerate(zip(examples, rows)):
+        if e.kind != "answerable":
             continue
         n += 1
-        if declined is not None and declined[i] or not row["ranked"]:
+        if (declined is not None and declined[i]) or not row["ranked"]:
+            cited.append(False)
+            present.append(False)
             continue
-        chosen = choose(row["ranked"], max_sentences, keep_within)
-        sentences += len(chosen)
-        cited += any((cd.context.doc_id, cd.context.paragraph) in it["gold"] for cd in chosen)
-        present += answer_match(" ".join(cd.text for cd in chosen), it["q"]["answers"])
-    return cited / n, present / n, sentences / n
+        chosen = choose(row["ranked"], row["q"], row["idf"], max_sentences, compose)
+        keys = {(cd.context.doc_id, cd.context.paragraph) for cd in chosen}
+        cited.append(bool(keys & e.gold))
+        present.append(answer_match(" ".join(cd.text for cd in chosen), e.answers))
+        precision.append(len(keys & e.gold) / len(keys))
+        sentences.append(len(chosen))
+    return {"gold_cited": round(float(np.mean(cited)), 4), "answer_present": round(float(np.mean(present)), 4),
+            "citation_precision": round(float(np.mean(precision)), 4),
+            "sentences": round(float(np.mean(sentences)), 3)}
+
+
+def choose_compose(examples, rows, max_sentences: int) -> tuple[dict, dict]:
+    grid = [dict(zip(COMPOSE_GRID, values)) for values in np.array(np.meshgrid(*COMPOSE_GRID.values()))
+            .T.reshape(-1, len(COMPOSE_GRID)).tolist()]
+    scored = [(g, answer_quality(examples, rows, g, max_sentences)) for g in grid]
+    best_present = max(q["answer_present"] for _, q in scored)
+    eligible = [(g, q) for g, q in scored if q["answer_present"] >= best_present - 0.01]
+    chosen, quality = max(eligible, key=lambda item: (item[1]["citation_precision"] + item[1]["gold_cited"],
+                                                      item[1]["answer_present"]))
+    return chosen, {"chosen": quality, "best_answer_present_in_grid": best_present,
+                    "most_sentences (3, 3, 0)": answer_quality(examples, rows, {"keep_within": 100.0,
+                                                               "other_paragraph_within": 100.0,
+                                                               "min_new_coverage": -1.0}, max_sentences)}
+
+
+def follow_ups(examples, seed: int = 5) -> list[tuple]:
+    """Two-turn conversations made from pairs of answerable train questions on one gold paragraph: the second
+    question's words that the first also has are replaced by "it" ("When did the 1973 oil crisis begin?" after
+    "Why did the oil crisis start?" becomes "When did the 1973 it begin?"), as a user leans on the earlier
+    turn; it is then rewritten and retrieved as the assistant does (`chat.condense_heuristic`). Crude English,
+    but the thing asked is the second question's and the topic is carried by the first."""
+    import random
+    import re
+
+    from assistant.answering.text import terms
+    from assistant.chat import Turn, condense_heuristic, is_follow_up
+    from assistant.retrieval import retrieve
+
+    squad = c.assistant_for(c.datasets_dir() / "squad2_dev.corpus.jsonl")
+    by_paragraph: dict = {}
+    for e in examples:
+        if e.kind == "answerable":
+            for key in e.gold:
+                by_paragraph.setdefault(key, []).append(e)
+    rng = random.Random(seed)
+    out = []
+    for _, group in sorted(by_paragraph.items()):
+        for _ in range(2 if len(group) > 1 else 0):
+            first, second = rng.sample(group, 2)
+            shared = set(terms(first.question)) & set(terms(second.question))
+            tokens, replaced = [], False
+            for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*|[^\sA-Za-z0-9]", second.question):
+                stem = terms(token)
+                if stem and stem[0] in shared:
+                    tokens += [] if replaced else ["it"]
+                    replaced = True
+                else:
+                    tokens.append(token)
+                    replaced = replaced and not stem
+            follow = re.sub(r"\s+([?.,;:!])", r"\1", " ".join(tokens))
+            if not shared or not is_follow_up(follow) or not terms(follow):
+                continue
+            text = condense_heuristic(follow, [Turn("user", first.question)])
+            vector = squad.embedder.embed([text])[0]
+            s = squad.settings
+            out.append((second, text, vector, retrieve(squad.index, text, vector, s.top_k, s.candidates, s.rrf_k)))
+    return out
+
+
+def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
+    """The weight of a follow-up's carried terms that best puts the second question's answer in the first quoted
+    sentence, from the right paragraph (the sum of the two rates)."""
+    from assistant.answering.extractive import Question, score_sentences
+    from assistant.evaluation.metrics import answer_match
+
+    idf = data.idf_for("squad2_dev")
+    table = {}
+    for weight in (0.25, 0.35, 0.5, 0.75, 1.0):
+        first = cited = 0
+        for second, text, vector, contexts in conversations:
+            ranked = score_sentences(Question.parse(text, weight), vector, contexts, None, idf, weights)
+            first += bool(ranked) and answer_match(ranked[0].text, second.answers)
+            cited += bool(ranked) and (ranked[0].context.doc_id, ranked[0].context.paragraph) in second.gold
+        table[weight] = {"answer_in_first_sentence": round(first / len(conversations), 4),
+                         "first_sentence_from_gold_paragraph": round(cited / len(conversations), 4)}
+    best = max(table, key=lambda w: sum(table[w].values()))
+    return best, {"conversations": len(conversations), "by context weight": table}
+
+
+# --- answerability --------------------------------------------------------------------------------------
+def sample_weights(kinds: np.ndarray) -> np.ndarray:
+    w = np.zeros(len(kinds))
+    w[kinds == "answerable"] = 0.5 / max((kinds == "answerable").sum(), 1)
+    for kind, share in KIND_WEIGHT.items():
+        w[kinds == kind] = share / max((kinds == kind).sum(), 1)
+    return w
+
+
+def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=(0.01, 0.02, 0.03, 0.05, 0.08,
+                                                                                   0.1)) -> dict:
+    """Declines per kind at thresholds that decline given shares of the answerable examples (a confidence
+    capped by a failed check sits below every threshold that matters: pass it lowered, e.g. -1)."""
+    out = {}
+    for share in shares:
+        cut = float(np.quantile(conf[y == 1], share))
+        out[f"{share:.2f}"] = {"threshold": round(cut, 4), **{
+            f"{kind}_declined": round(float((conf[kinds == kind] < cut).mean()), 4)
+            for kind in data.KINDS[1:]}}
+    return out
+
+
+def reliability(conf: np.ndarray, y: np.ndarray, weight: np.ndarray) -> list[dict]:
+    table = []
+    for lo in np.arange(0, 1, 0.1):
+        inside = (conf >= lo) & (conf < lo + 0.1 + (1e-9 if lo >= 0.9 else 0))
+        if inside.any():
+            table.append({"bin": f"{lo:.1f}-{lo + 0.1:.1f}", "examples": int(inside.sum()),
+                          "mean_confidence": round(float(np.average(conf[inside], weights=weight[inside])), 3),
+                          "answerable_share (weighted)": round(float(np.average(y[inside], weights=weight[inside])), 3)})
+    return table
+
+
+def check_confidence(failed: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> float:
+    """The share of the examples failing a necessary check that the documents answer (prior 50/50, as the
+    calibration): what the confidence is capped at when a check fails."""
+    weight = sample_weights(kinds)
+    return float(np.average(y[failed], weights=weight[failed])) if failed.any() else 0.0
+
+
+def decline_threshold(conf: np.ndarray, failed: np.ndarray, target: float) -> float:
+    """The confidence below which, together with the questions failing a necessary check (always declined),
+    `target` of these answerable questions are declined."""
+    rest = np.sort(conf[~failed])
+    budget = int(round(target * len(conf))) - int(failed.sum())
+    return float(rest[budget]) if 0 <= budget < len(rest) else (float(rest[0]) if budget < 0 else 1.0)
+
+
+def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> tuple[dict, np.ndarray, dict]:
+    """Features-only model, cross-validated by article: (model with calibration and thresholds, CV confidence
+    with the failed checks' cap applied, report). The decline threshold declines, with the failed checks,
+    `target` of the answerable examples (cross-validated)."""
+    weight = sample_weights(kinds)
+    cv_z = np.zeros(len(y))
+    for article in sorted(set(articles)):
+        fold = articles == article
+        model = logistic_model(x[~fold], y[~fold], sample_weights(kinds[~fold]), names, l2)
+        cv_z[fold] = z_of(model, x[fold], names)
+    scale, shift = platt(cv_z, y, weight)
+    cv_conf = sigmoid(scale * cv_z + shift)
+    model = logistic_model(x, y, weight, names, l2)
+    model["calibration"] = [scale, shift]
+    decline = decline_threshold(cv_conf[y == 1], failed[y == 1], target)
+    model["decline_threshold"] = round(decline, 4)
+    model["confident_threshold"] = round(max(0.5, decline), 4)
+    cv_conf = np.where(failed, np.minimum(cv_conf, cap), cv_conf)  # what the user is shown
+    report = {"auc": round(auc(cv_conf, y), 4), **{
+        f"auc answerable vs {kind}": round(auc(cv_conf[(kinds == kind) | (y == 1)], y[(kinds == kind) | (y == 1)]), 4)
+        for kind in data.KINDS[1:]}, "operating_points (share of answerable declined)":
+        operating_points(np.where(failed, -1.0, cv_conf), y, kinds), "reliability": reliability(cv_conf, y, weight)}
+    return model, cv_conf, report
+
+
+class CachedCrossEncoder:
+    """The answerer's CrossEncoder behind a (question, text) -> logit cache kept on disk between runs; `ms` holds
+    the time per text of every batch that ran the model."""
+
+    def __init__(self, path: Path, max_tokens: int = 128) -> None:
+        import hashlib
+
+        from cross_encoder_onnx import CrossEncoder
+
+        self.encoder = CrossEncoder(path, max_tokens)
+        self.file = c.CACHE / "answerability" / f"logits-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.json"
+        self.cache = json.loads(self.file.read_text()) if self.file.is_file() else {}
+        self.ms: list[float] = []
+
+    def logits(self, question: str, texts: list[str]) -> list[float]:
+        keys = [f"{question}\n{t}" for t in texts]
+        todo = [(k, t) for k, t in zip(keys, texts) if k not in self.cache]
+        if todo:
+            started = time.perf_counter()
+            for (k, _), v in zip(todo, self.encoder.logits(question, [t for _, t in todo])):
+                self.cache[k] = v
+            self.ms.append((time.perf_counter() - started) * 1000 / len(todo))
+        return [self.cache[k] for k in keys]
+
+    def logit(self, question: str, text: str) -> float:
+        return self.logits(question, [text])[0]
+
+    def save(self) -> None:
+        self.file.write_text(json.dumps(self.cache))
+
+
+def fit_stacked(features_model, x, y, kinds, articles, names, logit, holdout, failed, cap) -> tuple[dict, dict]:
+    """The cross-encoder's logit on the best sentence, stacked with the features' score (a features model
+    refitted without the holdout articles) by a logistic model fitted on the holdout articles' examples, which
+    neither model saw; folded back into one linear model over the features and the logit. Both models output a
+    calibrated probability, so the features model's thresholds (fitted on all eight articles' questions, far
+    more than the holdout's) are kept; the report says what they decline on the holdout articles."""
+    held = np.isin(articles, holdout)
+    lexical = logistic_model(x[~held], y[~held], sample_weights(kinds[~held]), names, 1.0)
+    pair = np.column_stack([z_of(lexical, x, names), logit])
+    stack = logistic_model(pair[held], y[held], sample_weights(kinds[held]), ["lexical", "cross_encoder"], 0.01)
+    a, b = stack["weights"]["lexical"], stack["weights"]["cross_encoder"]
+    model = {"bias": a * features_model["bias"] + stack["bias"],  # a * (features model, all articles) + b * logit
+             "weights": {**{n: a * w for n, w in features_model["weights"].items()}, "cross_encoder": b},
+             "calibration": [1.0, 0.0]}
+    yh, kh, fh = y[held], kinds[held], failed[held]
+    conf = sigmoid(z_of(stack, pair[held], ["lexical", "cross_encoder"]))
+    conf = np.where(fh, np.minimum(conf, cap), conf)
+    lexical_conf = sigmoid(pair[held, 0])
+    lexical_conf = np.where(fh, np.minimum(lexical_conf, cap), lexical_conf)
+    model["decline_threshold"] = features_model["decline_threshold"]
+    model["confident_threshold"] = features_model["confident_threshold"]
+    at_threshold = {name: {kind: round(float(((v < model["decline_threshold"]) | fh)[kh == kind].mean()), 4)
+                           for kind in data.KINDS} for name, v in (("features", lexical_conf), ("stacked", conf))}
+    report = {"holdout_articles": list(holdout), "examples": int(held.sum()), "stack": stack,
+              "auc (holdout articles)": {
+                  name: {"all": round(auc(v, yh), 4), **{kind: round(auc(v[(kh == kind) | (yh == 1)],
+                                                                     yh[(kh == kind) | (yh == 1)]), 4)
+                                                         for kind in data.KINDS[1:]}}
+                  for name, v in (("features", lexical_conf), ("cross_encoder", pair[held, 1]), ("stacked", conf))},
+              "declined at the decline threshold (holdout)": at_threshold,
+              "operating_points (holdout; share of answerable declined)": operating_points(
+                  np.where(fh, -1.0, conf), yh, kh),
+              "features model's operating points (holdout)": operating_points(np.where(fh, -1.0, lexical_conf), yh, kh),
+              "reliability (holdout)": reliability(conf, yh, sample_weights(kh))}
+    return model, report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", type=int, default=0, help="sentences embedded per question (speed vs quality)")
-    parser.add_argument("--target-declined", type=float, default=0.01,
-                        help="share of answerable train questions declined (cross-validated) at p = 0.5")
-    parser.add_argument("--keep-within", type=float, default=None, help="fix keep_within instead of choosing it")
+    parser.add_argument("--target-declined", type=float, default=0.03,
+                        help="share of answerable train questions declined at the decline threshold")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
-    parser.add_argument("--dry-run", action="store_true", help="do not write answerer.json")
+    parser.add_argument("--cross-encoder", type=Path, help="the int8 ONNX cross-encoder to stack with the features "
+                        "and report on (benchmarks/answerability_cross_encoder.py train); not shipped")
+    parser.add_argument("--holdout", default="Harvard_University,Islamism",
+                        help="the articles the cross-encoder was trained without (its stacking set)")
+    parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
-    folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl")
-    from assistant.answering.extractive import ANSWERABLE, FEATURES, LEXICAL
+    folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
+    from assistant.answering.answerability import FEATURES, checks_failed
+    from assistant.settings import Settings
 
     started = time.perf_counter()
-    assistant = c.assistant_for(folder / "squad2_dev.corpus.jsonl")
-    embedder = CachedEmbedder(assistant.embedder, CACHE / "vectors.npz")
-    questions = c.read_jsonl(folder / "squad2_train.qa.jsonl")
-    items, idf = prepare(assistant, questions, embedder)
-    embedder.save()
-    print(f"{len(items)} questions prepared in {time.perf_counter() - started:.0f} s")
-    max_sentences = assistant.settings.max_answer_sentences
+    examples = data.load(folder)
+    max_sentences = Settings.model_fields["max_answer_sentences"].default
+    print(f"{len(examples)} examples in {time.perf_counter() - started:.0f} s")
 
-    # 1-2. sentence ranking models, on answerable questions with at least one positive sentence
-    trainable = [it for it in items if it["pos"].any()]
-    prefilter = listwise_model([(matrix(it["cands"], LEXICAL), it["pos"]) for it in trainable], LEXICAL)
-    keep = args.keep
-    groups = []
-    for it in trainable:
-        x = matrix(it["cands"], LEXICAL)
-        order = np.argsort(-(x @ np.array([prefilter[n] for n in LEXICAL])), kind="stable")[:max(keep, 1)]
-        if it["pos"][order].any():
-            groups.append((matrix([it["cands"][i] for i in order], FEATURES), it["pos"][order]))
-    rank = listwise_model(groups, FEATURES) if keep > 0 else prefilter
-    weights = {"prefilter": prefilter, "prefilter_keep": keep, "rank": rank}
+    prefilter = fit_ranking(examples)
+    weights = {"prefilter": prefilter, "prefilter_keep": 0}
+    weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
+    print("follow-ups", json.dumps(follow_report))
+    rows = simulate(examples, weights)
+    compose, compose_report = choose_compose(examples, rows, max_sentences)
+    weights["compose"] = compose
+    print("compose", compose, compose_report["chosen"])
 
-    # recall of the prefilter: a positive survives among the kept sentences
-    survive = np.mean([it["pos"][np.argsort(-(matrix(it["cands"], LEXICAL) @ np.array(
-        [prefilter[n] for n in LEXICAL])), kind="stable")[:keep]].any() for it in trainable])
-
-    # how many sentences to quote: the smallest keep_within that gets 90 % of the answer-present gain of
-    # quoting all max_answer_sentences (ranking does not depend on the answerability model)
-    rows = simulate(items, {**weights, "answerable": {"bias": 0.0}}, embedder, idf, max_sentences)
-    grid = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 100.0]
-    by_margin = {m: answer_quality(items, rows, m, max_sentences) for m in grid}
-    if args.keep_within is not None:
-        keep_within = args.keep_within
-    else:
-        best, base = by_margin[100.0][1], by_margin[0.0][1]
-        keep_within = next(m for m in grid if by_margin[m][1] >= base + 0.9 * (best - base))
-    cited, present, n_sent = answer_quality(items, rows, keep_within, max_sentences)
-
-    # 3. answerability, cross-validated by article (8 folds)
-    x = np.array([r["x"] for r in rows])
-    y = np.array([it["q"]["answerable"] for it in items], dtype=float)
-    articles = sorted({it["article"] for it in items})
-    fold = np.array([articles.index(it["article"]) for it in items])
-    cv_z = np.zeros(len(items))
-    for k in range(len(articles)):
-        model = logistic_model(x[fold != k], y[fold != k], ANSWERABLE, args.l2)
-        cv_z[fold == k] = z_of(model, x[fold == k], ANSWERABLE)
-    curve = {}
-    for share in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5):
-        cut = float(np.quantile(cv_z[y == 1], share)) if share else -np.inf
-        declined = cv_z < cut
-        c_cited, c_present, _ = answer_quality(items, rows, keep_within, max_sentences, declined)
-        curve[f"{share:.2f}"] = {"unanswerable_declined": round(float(declined[y == 0].mean()), 4),
-                                 "gold_cited": round(c_cited, 4), "answer_present": round(c_present, 4)}
-    answerable = logistic_model(x, y, ANSWERABLE, args.l2)
-    full_z = z_of(answerable, x, ANSWERABLE)
-    full_cut = float(np.quantile(full_z[y == 1], args.target_declined))
-    answerable["bias"] -= full_cut  # p = 0.5 exactly where the target share of answerable ones is declined
-    shifted = full_z - full_cut
-    thresholds = {f"{share:.2f}": round(float(1 / (1 + np.exp(-np.quantile(shifted[y == 1], share)))), 4)
-                  for share in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)}
-    cut = float(np.quantile(cv_z[y == 1], args.target_declined))
-    cv_declined = cv_z < cut
-    cv = {"auc": round(auc(cv_z, y), 4),
-          "answerable_declined": round(float(cv_declined[y == 1].mean()), 4),
-          "unanswerable_declined": round(float(cv_declined[y == 0].mean()), 4),
-          "by share of answerable declined": curve}
-    total = {"questions": len(items), "answerable": int(y.sum()), "ranking_questions": len(trainable),
-             "prefilter_positive_kept": round(float(survive), 4) if keep > 0 else None,
-             "top1_sentence_is_positive": round(float(np.mean([
-                 bool(r["ranked"]) and _key(r["ranked"][0]) in {_key(cd) for cd, p in zip(it["cands"], it["pos"]) if p}
-                 for it, r in zip(items, rows) if it["pos"].any()])), 4),
-             "cross_validated_answerability": cv,
-             "keep_within_grid (cited, present, sentences per answerable)": {
-                 str(m): [round(v, 4) for v in q] for m, q in by_margin.items()},
-             "gold_cited_if_never_declined": round(cited, 4), "answer_present_if_never_declined": round(present, 4),
-             "sentences_per_answer": round(n_sent, 3)}
+    kinds = np.array([e.kind for e in examples])
+    y = np.array([e.label for e in examples], dtype=float)
+    articles = np.array([e.article for e in examples])
+    x = np.array([[r["features"][n] for n in FEATURES] if r["features"] else [0.0] * len(FEATURES) for r in rows])
+    failed = np.array([bool(checks_failed(r["q"].asked, r["ranked"])) for r in rows])
+    cap = check_confidence(failed, y, kinds)
+    features_model, cv_conf, cv_report = fit_answerability(x, y, kinds, articles, FEATURES, args.l2,
+                                                           args.target_declined, failed, cap)
+    answerability = {"check_confidence": round(cap, 4), "features": features_model}
+    if args.cross_encoder:
+        encoder = CachedCrossEncoder(args.cross_encoder)
+        logit = np.array([encoder.logit(e.question, r["ranked"][0].text) if r["ranked"] else -10.0
+                          for e, r in zip(examples, rows)])
+        encoder.save()
+        _, stack_report = fit_stacked(features_model, x, y, kinds, articles, FEATURES, logit,
+                                            tuple(args.holdout.split(",")), failed, cap)
+    declined = cv_conf < features_model["decline_threshold"]
+    train = {"examples": {kind: int((kinds == kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
+             "necessary checks failed (share per kind; confidence capped at check_confidence)": {
+                 kind: round(float(failed[kinds == kind].mean()), 4) for kind in data.KINDS},
+             "compose": compose_report, "features_model (cross-validated by article)": cv_report,
+             "answers at the features model's threshold (cross-validated)": answer_quality(
+                 examples, rows, compose, max_sentences, declined)}
+    if args.cross_encoder:
+        train["stacked_model"] = stack_report
     out = {
-        "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (feature list in its docstring).",
-        "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) over the squad2_dev corpus",
-        "prefilter": prefilter, "prefilter_keep": keep, "rank": rank,
-        "answerable": {k: round(v, 5) for k, v in answerable.items()},
-        "keep_within": keep_within,
-        "decline_threshold_note": f"p = 0.5 declines {args.target_declined:.0%} of answerable train questions",
-        "decline_threshold_for_share_of_answerable_train_declined": thresholds,
-        "train": total,
+        "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "
+                 "assistant/answering/answerability.py and extractive.py).",
+        "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) and the negatives "
+                     "benchmarks/answerability_data.py generates from them",
+        **weights, "answerability": answerability, "train": train,
     }
-    print(json.dumps({k: v for k, v in out.items() if k != "about"}, indent=1))
+    print(json.dumps(train, indent=1))
     if not args.dry_run:
-        WEIGHTS_OUT.parent.mkdir(parents=True, exist_ok=True)
         WEIGHTS_OUT.write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {WEIGHTS_OUT.relative_to(c.ROOT)} in {time.perf_counter() - started:.0f} s")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -37,6 +38,8 @@ def test_fresh_checkout_ask_indexes_seeds_and_prints_json(env):
     assert (citation["doc_id"], citation["paragraph"]) == (SEED_DOC, 8)
     assert f"[{citation['marker']}]" in data["answer"]
     assert set(data["contexts"][0]) >= {"doc_id", "paragraph", "text", "score"}
+    assert 0.5 <= data["confidence"] <= 1.0 and data["support"] in ("confident", "weak")
+    assert isinstance(data["uncovered"], list)
     docs = json.loads(run(["docs", "--json"], env).stdout)
     assert [(d["doc_id"], d["paragraphs"]) for d in docs] == [(SEED_DOC, 19)]
 
@@ -73,3 +76,35 @@ def test_ingest_reports_skipped_files(env, tmp_path):
     proc = run(["ingest", str(folder)], env)
     assert "1 added" in proc.stdout and "1 file(s) skipped" in proc.stdout
     assert "bad.txt" in proc.stderr
+
+
+def test_ask_prints_the_confidence_and_a_weak_label_naming_what_the_sources_lack(env):
+    text = run(["ask", "Who ordered the assassination of Qasem Soleimani?"], env).stdout
+    assert re.search(r"Supported by the cited passages \(confidence \d+%\)", text)
+    # a stricter confident threshold (a setting) puts an answered question in the weak band
+    weak = run(["ask", "What were the bigger attack drones filled with?"],
+               {**env, "ASSISTANT_CONFIDENT_THRESHOLD": "0.99"}).stdout
+    assert "ball bearings" in weak
+    assert re.search(r"⚠ Weakly supported \(confidence \d+%\): the cited passages do not mention “bigger”", weak)
+    declined = run(["ask", "What is the population of Deir al-Zour?", "--json"], env).stdout
+    data = json.loads(declined)
+    assert data["refused"] and data["support"] == "declined" and "population" in data["uncovered"]
+
+
+def test_history_file_continues_a_conversation(env, tmp_path):
+    history = tmp_path / "chat.json"
+    first = run(["ask", "Where did Pannett report from?", "--history", str(history)], env).stdout
+    assert "Sydney" in first
+    follow = json.loads(run(["ask", "And Loveluck?", "--history", str(history), "--json"], env).stdout)
+    assert "Baghdad" in follow["answer"] and "Pannett" in follow["question"]  # searched as a follow-up
+    airstrikes = tmp_path / "airstrikes.json"
+    run(["ask", "Where were the airstrikes carried out?", "--history", str(airstrikes)], env)
+    who = run(["ask", "And who ordered them?", "--history", str(airstrikes)], env).stdout
+    assert "President Biden" in who.split("[", 1)[0]  # the follow-up's answer first, not a repeat of "where"
+    messages = json.loads(history.read_text(encoding="utf-8"))
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[2]["content"] == "And Loveluck?" and messages[3]["content"] == follow["answer"]
+    history.write_text("not json", encoding="utf-8")
+    proc = run(["ask", "And Loveluck?", "--history", str(history)], env, check=False)
+    assert proc.returncode == 2 and "--history" in proc.stderr and "Traceback" not in proc.stderr
+    assert history.read_text(encoding="utf-8") == "not json"  # a bad file is reported, never overwritten

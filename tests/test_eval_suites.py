@@ -50,7 +50,9 @@ def problems_of(path: Path) -> list[tuple]:
 # --- the shipped suites ------------------------------------------------------------------------------------
 def test_seed_suite_loads_and_its_quotes_map_to_the_numbered_paragraphs(seed_docs):
     suite = load_suite(SEED_SUITE)
-    assert len(suite.cases) == 36 and suite.answerable == 30
+    assert len(suite.cases) == 60 and suite.answerable == 42
+    follow_ups = [c for c in suite.cases if c.history]
+    assert len(follow_ups) >= 10 and all(t["role"] == "user" for c in follow_ups for t in c.history)
     assert suite.corpus_path() == (ROOT / "seeds").resolve()  # "seeds/" found in a parent of the suite's folder
     keys = map_evidence(suite, seed_docs)
     for case in suite.cases:  # the suite's meta.paragraphs were numbered by hand: the text match must agree
@@ -117,6 +119,24 @@ questions:
     yaml_suite = load_suite(yml)
     assert yaml_suite.name == "hand-written" and yaml_suite.info == {"licence": "CC0"}
     assert yaml_suite.corpus_path() == (ROOT / "seeds").resolve()
+
+
+def test_history_makes_a_question_a_follow_up_in_every_format(tmp_path):
+    jl = jsonl(tmp_path, [
+        {"id": "q1", "question": "And Loveluck?", "answers": ["Baghdad"], "history": ["Where did Pannett report from?"]},
+        {"id": "q2", "question": "And Loveluck?", "answers": ["Baghdad"], "history": [
+            {"role": "user", "content": "Where did Pannett report from?"}, {"role": "assistant", "content": "Sydney."}]},
+    ])
+    csv = write(tmp_path, "s.csv", "id,question,answers,history\nq1,And Loveluck?,Baghdad,Where did Pannett report from?\n")
+    first = {"role": "user", "content": "Where did Pannett report from?"}
+    assert load_suite(jl).cases[0].history == [first] == load_suite(csv).cases[0].history
+    assert load_suite(jl).cases[1].history == [first, {"role": "assistant", "content": "Sydney."}]
+    bad = jsonl(tmp_path, [{"question": "q?", "answers": ["a"], "history": "not a list"},
+                           {"question": "q?", "answers": ["a"], "history": [{"role": "system", "content": "x"}]}],
+                name="bad.qa.jsonl")
+    with pytest.raises(SuiteError) as err:
+        load_suite(bad)
+    assert [(line, fld) for _, line, fld, _ in err.value.problems] == [(1, "history"), (2, "history[0]")]
 
 
 def test_sidecar_names_corpus_and_licence(tmp_path):

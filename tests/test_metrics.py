@@ -132,6 +132,7 @@ def test_summarize_means_counts_and_nulls():
     # declined rows 2 and 3; only row 3 is unanswerable: P = 1/2, R = 1, F1 = 2/(2+1)
     assert metrics["decline_precision"] == 0.5 and metrics["decline_recall"] == 1.0
     assert metrics["decline_f1"] == pytest.approx(2 / 3)
+    assert metrics["answerable_declined"] == 0.5 and counts["answerable_declined"] == 2  # row 2 of rows 1-2
     assert metrics["latency_p50_ms"] == 200.0 and metrics["latency_p95_ms"] == 300.0 and counts["latency_p50_ms"] == 3
     empty, empty_counts = summarize([])
     assert set(empty.values()) == {None} and set(empty_counts.values()) == {0}

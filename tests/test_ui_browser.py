@@ -32,6 +32,8 @@ pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
 WAIT_MS = 180_000  # hang guard for one step on a busy 2-core machine, not a speed requirement
 PROVINCE = "In which province were the airstrikes carried out?"
+WEAK = "Which Iranian force are the targeted groups linked to?"  # answered with confidence ~0.34 (weak band)
+WEAK_GAP = "do not cover: Iranian"
 STATION = ("Marigold Station\n\n"
            "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
            "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"
@@ -240,6 +242,37 @@ def test_a_follow_up_and_a_question_the_documents_cannot_answer(open_page):
     page.locator("#chatbot a.cite").first.click()  # the first answer's marker opens its folded sources
     page.wait_for_selector('#sources-box details.src-earlier[data-turn="0"][open] .src-card.is-target')
     shot(page, "02-follow-up-and-declined.png")
+
+
+def test_follow_up_is_answered_and_every_answer_shows_how_far_the_sources_carry_it(open_page):
+    page = open_page()
+    ask(page, "Where did Pannett report from?", 0)
+    ask(page, "And Loveluck?", 1)
+    follow = page.locator("#chatbot .answer").last.inner_text()
+    assert "Baghdad" in follow and "Sydney" in follow  # the one sentence that says where each reported from
+    searched = page.locator('#sources-box .src-question[data-turn="1"] .src-meta').inner_text()
+    assert "follow-up to: Where did Pannett report from?" in searched
+    confidence = page.locator("#chatbot .cite-list .confidence").last.inner_text()
+    assert re.search(r"confidence \d+%", confidence)
+    assert page.locator("#chatbot .support.weak").count() == 0  # a confident answer carries no warning
+    ask(page, WEAK, 2)
+    label = page.locator("#chatbot .support.weak").last
+    assert label.is_visible()
+    assert label.inner_text().startswith("Weakly supported — the sources do not cover: ")
+    assert WEAK_GAP in label.inner_text()
+    ask(page, "How many militants were killed in the Deir al-Zour airstrikes?", 3)
+    assert "do not say" in page.locator("#chatbot .declined").last.inner_text()
+    assert page.locator("#chatbot .support.weak").count() == 1  # a declined question is not "weakly supported"
+    shot(page, "02b-follow-up-weak-and-declined.png")
+
+
+def test_offline_follow_up_answers_the_follow_up(open_page):
+    page = open_page()
+    ask(page, "Where were the airstrikes carried out?", 0)
+    assert "Deir al-Zour" in page.locator("#chatbot .answer").last.inner_text()
+    ask(page, "And who ordered them?", 1)
+    first_sentence = page.locator("#chatbot .answer").last.inner_text().split("[", 1)[0]
+    assert "President Biden" in first_sentence  # who ordered them, not where they were
 
 
 def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):

@@ -1,12 +1,17 @@
-"""`assistant ask QUESTION`: one question, the answer streamed as it arrives, then its checked citations."""
+"""`assistant ask QUESTION`: one question, the answer streamed as it arrives, then its confidence and checked
+citations. `--history FILE` continues a conversation kept in FILE (JSON messages), so a follow-up ("And who
+ordered them?") is understood as `assistant chat` understands it: both pass the conversation to the Assistant."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
+from assistant.answering.answerability import support_note
 from assistant.cli.common import open_assistant
+from assistant.errors import QuestionError
 
 REPLACED = "[The LLM's answer stopped there; the offline answer below replaces it.]"
 CORRECTED = "[After the citation check:]"
@@ -19,9 +24,20 @@ def format_citation(c) -> str:
     return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{c.quote}”"
 
 
+def support_line(answer) -> str:
+    """How far the sources carry the answer: "Weakly supported (confidence 41%): the cited passages do not
+    mention “killed”." ("" when the confidence was not estimated)."""
+    if answer.confidence is None and answer.support != "weak":
+        return ""
+    return ("⚠ " if answer.support == "weak" else "") + support_note(answer.support, answer.confidence,
+                                                                    answer.uncovered)
+
+
 def print_answer(answer, text: bool = True) -> None:
     if text:
         print(answer.text)
+    if line := support_line(answer):
+        print(line)
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     if answer.citations:
@@ -56,13 +72,46 @@ def print_stream(items: Iterable, out=None):
     return answer
 
 
+def read_history(path: Path) -> list[dict]:
+    """The conversation kept in a --history file (a JSON list of {"role", "content"} messages); [] when new."""
+    if not path.exists():
+        return []
+    try:
+        messages = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise QuestionError(f"--history {path}: not a readable JSON conversation ({exc})") from None
+    if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
+            for m in messages):
+        raise QuestionError(f"--history {path}: expected a JSON list of {{\"role\": \"user\"|\"assistant\", "
+                            "\"content\": text}} messages")
+    return messages
+
+
+def write_history(path: Path, messages: list[dict], question: str, answer) -> None:
+    """Append this turn and replace the file whole (a crash never leaves half a conversation)."""
+    messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(messages, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
 def cmd_ask(args) -> int:
-    """Print the answer as it arrives (LLM mode streams), then its checked citations; --json prints one object."""
+    """Print the answer as it arrives (LLM mode streams), then its confidence and checked citations; --json
+    prints one object. With --history FILE the question continues the conversation kept in FILE, and the turn
+    is added to it."""
+    history_file = Path(args.history).expanduser() if args.history else None
+    history = read_history(history_file) if history_file else []
     assistant = open_assistant(args)
     if args.json:
-        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    print_answer(print_stream(assistant.stream(args.question)), text=False)
+        answer = assistant.ask(args.question, history=history)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        answer = print_stream(assistant.stream(args.question, history=history))
+        print_answer(answer, text=False)
+    if history_file:
+        write_history(history_file, history, args.question, answer)
     return 0
 
 
@@ -72,4 +121,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--top-k", type=int, dest="top_k")
     p.add_argument("--mode", choices=["offline", "llm"], help="override ASSISTANT_ANSWER_MODE")
+    p.add_argument("--history", metavar="FILE", help="continue the conversation kept in FILE (JSON messages; "
+                                                     "created if missing) and add this turn to it")
     p.set_defaults(func=cmd_ask)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.ask import format_citation, print_stream
+from assistant.cli.ask import format_citation, print_stream, support_line
 from assistant.cli.common import open_assistant
 from assistant.errors import AssistantError
 
@@ -149,6 +149,8 @@ def answer(session: Session, question: str) -> None:
         sys.stdout.flush()
     for note in result.notes:
         print(f"note: {note}")
+    if line := support_line(result):
+        print(line)
     if result.citations:
         cited = " · ".join(f"[{c.marker}] {c.title} ¶{c.paragraph}" + (f", p. {c.page}" if c.page else "")
                            + ("" if c.verified is not False else " (not supported)") for c in result.citations)

@@ -100,7 +100,7 @@ def compare(metrics: Mapping[str, float | None], rows: Sequence[Mapping[str, Any
         if change is None:
             verdict = "n/a"
         elif abs(change) <= EPSILON * max(1.0, abs(before)) or (
-                name in LOWER_IS_BETTER and abs(change) <= LATENCY_NOISE * abs(before)):
+                name in REGISTRY and REGISTRY[name].unit == "ms" and abs(change) <= LATENCY_NOISE * abs(before)):
             verdict = "same"
         else:
             verdict = "better" if (change < 0) == (name in LOWER_IS_BETTER) else "worse"

@@ -6,7 +6,9 @@ Paragraphs are identified by (doc_id, paragraph number) keys. Conventions:
   paragraph is cited, else 0. Both are None for a declined answer or an unanswerable question.
 - answer match: some gold answer is contained in the answer after SQuAD normalisation; answer F1: the best
   SQuAD token F1 against any gold answer.
-- decline precision/recall/F1 are computed over a whole suite (the positive class is "declined").
+- decline precision/recall/F1 are computed over a whole suite (the positive class is "declined");
+  answerable_declined is the share of answerable questions declined (lower is better: a gate with
+  `--max answerable_declined=0` proves no answerable question was turned away).
 - latency percentiles are nearest-rank: p95 of 20 values is the 19th smallest.
 """
 
@@ -139,6 +141,7 @@ class Metric:
     per_question: Callable[[Outcome], float | None] | None = None
     over_suite: Callable[[Sequence[dict]], float | None] | None = None
     unit: str = ""  # "ms" for timings
+    counted: Callable[[Sequence[dict]], int] | None = None  # the rows an over-suite metric reads (default: all)
     judged: bool = False
     headline: bool = False  # a card at the top of report.html
 
@@ -178,6 +181,9 @@ ALL = [
     Metric("decline_recall", "unanswerable questions declined",
            over_suite=lambda rows: _declines(rows)["decline_recall"]),
     Metric("decline_f1", "decline F1", headline=True, over_suite=lambda rows: _declines(rows)["decline_f1"]),
+    Metric("answerable_declined", "answerable questions declined", higher_is_better=False,
+           over_suite=lambda rows: mean([float(bool(r["declined"])) for r in rows if r["answerable"]]),
+           counted=lambda rows: sum(bool(r["answerable"]) for r in rows)),
     Metric("latency_p50_ms", "median time per question", higher_is_better=False, unit="ms", headline=True,
            over_suite=lambda rows: percentile(_latencies(rows), 50)),
     Metric("latency_p95_ms", "95th percentile time", higher_is_better=False, unit="ms",
@@ -227,5 +233,6 @@ def summarize(rows: Sequence[dict]) -> tuple[dict[str, float | None], dict[str, 
             metrics[m.name], counts[m.name] = mean(values), len(values)
         elif m.over_suite:
             metrics[m.name] = m.over_suite(rows)
-            counts[m.name] = len(_latencies(rows)) if m.unit == "ms" else len(rows)
+            counts[m.name] = (m.counted(rows) if m.counted else len(_latencies(rows)) if m.unit == "ms"
+                              else len(rows))
     return metrics, counts

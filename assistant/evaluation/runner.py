@@ -86,7 +86,7 @@ def run_case(assistant, case, evidence: list[Key], paragraphs: Mapping[Key, str]
     started = time.perf_counter()
     answer, error = None, None
     try:
-        answer = assistant.ask(case.question)
+        answer = assistant.ask(case.question, history=case.history or None)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     latency_ms = (time.perf_counter() - started) * 1000
@@ -99,6 +99,7 @@ def run_case(assistant, case, evidence: list[Key], paragraphs: Mapping[Key, str]
                             failed=answer is None)
     row: dict[str, Any] = {
         "id": case.id, "line": case.line, "question": case.question, "answerable": case.answerable,
+        **({"history": [t["content"] for t in case.history if t["role"] == "user"]} if case.history else {}),
         "gold_answers": case.answers,
         "evidence": [{"doc_id": d, "paragraph": n, "text": paragraphs.get((d, n), "")} for d, n in evidence],
         "answer": answer.text if answer else "", "declined": declined, "mode": answer.mode if answer else None,
@@ -109,6 +110,7 @@ def run_case(assistant, case, evidence: list[Key], paragraphs: Mapping[Key, str]
                        "evidence": _key(c) in gold} for c in (answer.contexts if answer else [])],
         "scores": {k: (round(v, ROUND) if v is not None else None) for k, v in scores.items()},
         "notes": list(answer.notes) if answer else [], "error": error,
+        "confidence": answer.confidence if answer else None, "support": answer.support if answer else None,
         "latency_ms": round(latency_ms, 1), "usage": dict(answer.usage) if answer else {},
     }
     row["status"], row["reasons"] = judge_outcome(row)

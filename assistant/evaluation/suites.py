@@ -2,9 +2,11 @@
 
 Three formats, one meaning:
 - JSON Lines (`*.jsonl`, the format of ../shared/datasets/*.qa.jsonl): one object per line with `id`, `question`,
-  `answers` [...], `evidence` [{"doc_id", "quote"} or {"doc_id", "paragraph"}], `answerable`, `meta`.
-- CSV, for spreadsheets: columns `id, question, answers, answerable, doc_id, paragraph, quote`; several answers
-  or paragraph numbers are separated by `|`.
+  `answers` [...], `evidence` [{"doc_id", "quote"} or {"doc_id", "paragraph"}], `answerable`, `meta`, and
+  optionally `history`: the conversation before the question, as the earlier user questions (strings) or as
+  messages ({"role": "user"|"assistant", "content"}); the question is then asked as a follow-up.
+- CSV, for spreadsheets: columns `id, question, answers, answerable, doc_id, paragraph, quote, history`; several
+  answers, paragraph numbers or earlier questions are separated by `|`.
 - YAML, for hand-written suites: a list of questions, or a mapping with `questions:` plus suite fields
   (`name`, `corpus`, `licence`, `attribution`, `description`).
 
@@ -29,8 +31,8 @@ from typing import Any
 import yaml
 
 Key = tuple[str, int]
-FIELDS = ("id", "question", "answers", "evidence", "answerable", "meta")
-CSV_COLUMNS = ("id", "question", "answers", "answerable", "doc_id", "paragraph", "quote")
+FIELDS = ("id", "question", "answers", "evidence", "answerable", "meta", "history")
+CSV_COLUMNS = ("id", "question", "answers", "answerable", "doc_id", "paragraph", "quote", "history")
 SUITE_FIELDS = ("name", "corpus", "licence", "license", "attribution", "source", "description", "questions")
 SUFFIXES = (".qa.jsonl", ".jsonl", ".csv", ".yaml", ".yml")
 MAX_LISTED = 50  # problems listed in one error message
@@ -65,6 +67,7 @@ class Case:
     answerable: bool
     meta: dict[str, Any]
     line: int
+    history: list[dict[str, str]] = field(default_factory=list)  # earlier turns as messages, oldest first
 
 
 @dataclass
@@ -199,6 +202,8 @@ def _csv_records(text: str, where: str, problems: list) -> list[tuple[int, Any]]
             if not paragraphs and not quote:
                 evidence.append({"doc_id": doc_id})
         record["evidence"] = evidence
+        if row.get("history"):
+            record["history"] = _split(row["history"])
         records.append((line_no, record))
     return records
 
@@ -308,13 +313,31 @@ def _case(record: Any, where: str, line: int, problems: list) -> Case | None:
     meta = record.get("meta", {})
     if not isinstance(meta, dict):
         bad("meta", "expected an object")
+    history = _history(record.get("history", []), bad)
     raw_id = record.get("id")
     if raw_id is not None and (not isinstance(raw_id, (str, int)) or not str(raw_id).strip()):
         bad("id", "expected a non-empty string")
     if len(problems) > before:
         return None
     case_id = str(raw_id) if raw_id is not None else f"line-{line}"
-    return Case(case_id, " ".join(question.split()), answers, evidence, answerable, dict(meta), line)
+    return Case(case_id, " ".join(question.split()), answers, evidence, answerable, dict(meta), line, history)
+
+
+def _history(value: Any, bad) -> list[dict[str, str]]:
+    """Earlier turns: user questions as strings, or {"role": "user"|"assistant", "content": text} messages."""
+    if not isinstance(value, list):
+        bad("history", "expected a list of earlier questions (strings) or {role, content} messages")
+        return []
+    turns: list[dict[str, str]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item.strip():
+            turns.append({"role": "user", "content": item})
+        elif (isinstance(item, dict) and item.get("role") in ("user", "assistant")
+              and isinstance(item.get("content"), str) and item["content"].strip() and set(item) <= {"role", "content"}):
+            turns.append({"role": item["role"], "content": item["content"]})
+        else:
+            bad(f"history[{i}]", "expected a question (string) or {\"role\": \"user\"|\"assistant\", \"content\": text}")
+    return turns
 
 
 def _evidence(value: Any, bad) -> list[Evidence]:

@@ -1,0 +1,69 @@
+"""What the answerability check adds to a question (issue 9: at most 20 ms).
+
+    python benchmarks/answerability_latency.py
+
+For the 200 squad2_dev questions (and news_dev's 200): retrieval and sentence ranking run once, untimed (the
+answerer needs them whatever it decides); then the check alone is timed, as `answer_offline` runs it
+(`extractive.estimate`: the question-level features, the calibrated probability, the necessary answer-type
+checks) and, apart, the words the sources do not cover (`answerability.uncovered`, for the "weakly supported"
+label). Each question's check runs 5 times; its median counts. Writes benchmarks/results/answerability_latency.json.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import _common as c
+
+REPEATS = 5
+
+
+def timed(fn) -> float:
+    runs = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs)
+
+
+def measure(assistant, questions: list[dict]) -> dict:
+    from assistant.answering import answerability
+    from assistant.answering.extractive import CONTEXT_WEIGHT, Question, estimate, load_weights, score_sentences
+    from assistant.answering.text import Idf
+
+    weights = load_weights()
+    idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
+    check_ms, label_ms = [], []
+    for qa in questions:
+        q = Question.parse(qa["question"], weights.get("context_weight", CONTEXT_WEIGHT))
+        vector = assistant.embedder.embed([q.text])[0]
+        contexts = assistant.retrieve(q.text)
+        ranked = score_sentences(q, vector, contexts, None, idf, weights)
+        check_ms.append(timed(lambda: estimate(q, ranked, contexts, idf, weights)))
+        label_ms.append(timed(lambda: answerability.uncovered(q.asked, [ctx.text for ctx in contexts])))
+    total = [a + b for a, b in zip(check_ms, label_ms)]
+    return {"questions": len(questions),
+            **{f"{name}_ms_{p}": round(statistics.quantiles(values, n=100)[p - 1], 2)
+               for name, values in (("check", check_ms), ("uncovered", label_ms), ("total", total))
+               for p in (50, 95)}}
+
+
+def main() -> None:
+    folder = c.require("squad2_dev.corpus.jsonl", "squad2_dev.qa.jsonl", "news_dev.corpus.jsonl", "news_dev.qa.jsonl")
+    results = {}
+    for name in ("squad2_dev", "news_dev"):
+        assistant = c.assistant_for(folder / f"{name}.corpus.jsonl")
+        questions = c.read_jsonl(folder / f"{name}.qa.jsonl")
+        assistant.ask(questions[0]["question"])  # builds BM25 and the IDF table once: not a question's cost
+        results[name] = measure(assistant, questions)
+    print(c.table(["set", "questions", "check p50 / p95 ms", "uncovered p50 / p95 ms", "total p50 / p95 ms"],
+                  [[n, r["questions"], f"{r['check_ms_50']} / {r['check_ms_95']}",
+                    f"{r['uncovered_ms_50']} / {r['uncovered_ms_95']}", f"{r['total_ms_50']} / {r['total_ms_95']}"]
+                   for n, r in results.items()]))
+    print(f"wrote {c.write_result('answerability_latency', results)}")
+
+
+if __name__ == "__main__":
+    main()
