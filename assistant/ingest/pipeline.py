@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from assistant.chunking import encode_chunks
 from assistant.ingest.plan import Planned
+from assistant.memory import give_back
 from assistant.models import DocumentInfo, IngestReport
 from assistant.store import ChunkRow, Store, chunk_id, version_of
 
@@ -93,6 +94,8 @@ class Pipeline:
             self._bar.update(len(indices))
             if len(self.ready) >= self.write_rows:
                 self._hand_over()
+        del window
+        give_back()  # the window's token ids and batches are garbage now: keep the resident size flat
 
     def _embed(self, window: Window):
         if not window.rows:
