@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     # --- reading files (every file, from the CLI, the Python API and uploads) ---------------------------
     max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
                                "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
+    max_text_mb: float = Field(
+        50.0, gt=0, description="Largest plain-text file (.txt .md .csv .tsv .html) read, in MB. One such file is "
+        "one document, held whole while it is indexed, and its chunks all go into the vector index that chromadb "
+        "keeps in memory: a 50 MB text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines "
+        "corpora (many documents) are bounded by max_file_mb only.")
     max_expanded_mb: float = Field(
         200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
         "together (pictures and media included), in MB; checked before parsing.")

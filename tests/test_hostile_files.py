@@ -109,6 +109,9 @@ def test_settings_set_the_caps(make_assistant, tmp_path):
     report = make_assistant(max_file_mb=0.001).ingest([tmp_path / "memo.docx"])
     assert report.added == [] and "max_file_mb" in report.skipped[0]["reason"]
     assert make_assistant().ingest([tmp_path / "memo.docx"]).added == ["memo.docx"]
+    (tmp_path / "notes.txt").write_text("Plain notes, a few words long.\n", encoding="utf-8")
+    report = make_assistant(max_text_mb=0.00001).ingest([tmp_path / "notes.txt"])
+    assert report.added == [] and "max_text_mb" in report.skipped[0]["reason"]
 
 
 def only(path: Path, limits: Limits | None = None):
@@ -138,7 +141,8 @@ def test_a_size_the_directory_understates_is_caught_while_streaming(tmp_path):
     central = data.rfind(b"PK\x01\x02")
     data[central + 24:central + 28] = struct.pack("<I", 1024)  # uncompressed size in the central directory
     path.write_bytes(bytes(data))
-    item = only(path, Limits(max_file_bytes=10**9, max_expanded_bytes=10**9, max_xml_bytes=10**9, max_ratio=10**6))
+    item = only(path, Limits(max_file_bytes=10**9, max_expanded_bytes=10**9, max_xml_bytes=10**9, max_ratio=10**6,
+                             max_text_bytes=10**9))
     assert isinstance(item, Skipped) and ("damaged" in item.reason or "max_expanded_mb" in item.reason), item
 
 

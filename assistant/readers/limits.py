@@ -6,7 +6,8 @@ full tree of its XML; a zip bomb (a 1 MB .docx holding 300 MB of repeated XML) t
 this check. Here it is refused from the zip's central directory alone, in milliseconds.
 
 What is checked, in order (`check_file`):
-- the file's size on disk against `max_file_mb`;
+- the file's size on disk against `max_file_mb`, and a plain-text file's against `max_text_mb` (one text file is
+  one document: read whole, and its every chunk lands in the in-memory vector index; 50 MB peaks at 1.34 GB);
 - for a zip package: the number of entries (read from the end-of-central-directory record, before zipfile builds
   an object per entry), the declared uncompressed total against `max_expanded_mb` and the XML parts' total
   against `max_xml_mb` (parsed XML takes about 15x its size in memory; pictures and media only their size), and
@@ -34,6 +35,7 @@ from assistant.readers.base import ReaderError
 
 MB = 1_048_576
 ZIP_FORMATS = {".docx", ".pptx", ".xlsx", ".epub"}
+TEXT_FORMATS = {".txt", ".text", ".md", ".markdown", ".csv", ".tsv", ".html", ".htm"}
 MAX_ZIP_ENTRIES = 20_000  # Office files hold tens to hundreds of parts, EPUBs a few thousand at most
 RATIO_FLOOR = MB  # entries smaller than this are not ratio-checked: tiny XML parts compress 100x and harm nobody
 XML_SUFFIXES = (".xml", ".rels", ".opf", ".ncx", ".xhtml", ".html", ".htm", ".svg", ".vml")
@@ -43,18 +45,20 @@ _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)\b([^>\[]*)(\[)?", re.IGNORECAS
 
 @dataclass(frozen=True)
 class Limits:
-    """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb, max_xml_mb and
-    max_compression_ratio (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default values)."""
+    """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb, max_xml_mb,
+    max_compression_ratio and max_text_mb (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default
+    values)."""
 
     max_file_bytes: int
     max_expanded_bytes: int
     max_xml_bytes: int
     max_ratio: float
+    max_text_bytes: int
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
         return cls(int(settings.max_file_mb * MB), int(settings.max_expanded_mb * MB), int(settings.max_xml_mb * MB),
-                   float(settings.max_compression_ratio))
+                   float(settings.max_compression_ratio), int(settings.max_text_mb * MB))
 
     @classmethod
     def defaults(cls) -> "Limits":
@@ -72,6 +76,10 @@ def check_file(path: Path, limits: Limits) -> None:
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise ReaderError(f"too large ({_mb(size)}; the limit is {_mb(limits.max_file_bytes)}, setting max_file_mb)")
+    if path.suffix.lower() in TEXT_FORMATS and size > limits.max_text_bytes:
+        raise ReaderError(f"too large for one text document ({_mb(size)}; the limit is {_mb(limits.max_text_bytes)}, "
+                          "setting max_text_mb): split it into several files, or raise the limit if the machine has "
+                          "the memory (about 11 MB per MB of text)")
     if path.suffix.lower() in ZIP_FORMATS:
         check_zip(path, limits, allow_doctype=path.suffix.lower() == ".epub")
 
