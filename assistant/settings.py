@@ -156,6 +156,10 @@ class Settings(BaseSettings):
         "one document, held whole while it is indexed, and its chunks all go into the vector index that chromadb "
         "keeps in memory: a 50 MB text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines "
         "corpora (many documents) are bounded by max_file_mb only.")
+    max_document_paragraphs: int = Field(
+        100_000, gt=0, description="Most paragraphs one document may have (a file, or one JSON Lines record); "
+        "more is refused with a reason. Every paragraph is a chunk in the vector index chromadb keeps in memory: "
+        "the 89,000 of a 50 MB text file peak at 1.34 GB.")
     max_expanded_mb: float = Field(
         200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
         "together (pictures and media included), in MB; checked before parsing.")

@@ -112,6 +112,11 @@ def test_settings_set_the_caps(make_assistant, tmp_path):
     (tmp_path / "notes.txt").write_text("Plain notes, a few words long.\n", encoding="utf-8")
     report = make_assistant(max_text_mb=0.00001).ingest([tmp_path / "notes.txt"])
     assert report.added == [] and "max_text_mb" in report.skipped[0]["reason"]
+    (tmp_path / "list.md").write_text("\n\n".join(f"Item {n} of the list." for n in range(1, 13)), encoding="utf-8")
+    report = make_assistant(max_document_paragraphs=10).ingest([tmp_path / "list.md"])
+    assert report.added == []
+    assert "(12; the limit is 10, setting max_document_paragraphs)" in report.skipped[0]["reason"]
+    assert make_assistant(max_document_paragraphs=12).ingest([tmp_path / "list.md"]).added == ["list.md"]
 
 
 def only(path: Path, limits: Limits | None = None):
