@@ -9,8 +9,9 @@ Many processes, one local folder: chromadb's embedded client loads the HNSW segm
 notices that another process changed it; it then answers from a stale graph ("Error finding id", missing rows),
 and, worse, a stale writer would flush its old graph over the newer one on disk. So each ChromaStore owns a private
 chromadb System (not the per-path one chromadb shares inside a process), and reconnects whenever the revision's
-`writes` counter moved without it: before every question and before every write. The old System is dropped, not
-stopped, so a question still running on it in another thread finishes normally.
+`writes` counter moved without it: before every question and before every write. The old System is stopped at
+once (its Rust runtime and SQLite pool hold threads and memory); that is safe because the threads of a process
+call chromadb in turn and look the collection up inside their turn (assistant/store/locks.py).
 """
 
 from __future__ import annotations
@@ -220,9 +221,8 @@ class ChromaStore:
         except AssistantError:
             raise
         except Exception:
-            if not self.local:
-                return self._chroma(what, "chunks", method, **kwargs)
-        self._reconnect()
+            if self.local:
+                self._reconnect()
         return self._chroma(what, "chunks", method, **kwargs)
 
     def _meta(self) -> dict[str, Any]:

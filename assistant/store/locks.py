@@ -42,6 +42,12 @@ _registry = threading.Lock()
 _chroma_turns: dict[str, threading.Lock] = {}  # one per folder: the threads of a process call chromadb in turn
 
 
+def _turn(table: dict, folder: Path, make):
+    """This process's lock of `table` for the folder (one per resolved path, made on first use)."""
+    with _registry:
+        return table.setdefault(str(Path(folder).resolve()), make())
+
+
 def lock_path(folder: Path) -> Path:
     return Path(folder) / LOCK_NAME
 
@@ -65,9 +71,7 @@ def write_lock(settings: Settings) -> Iterator[None]:
     folder = Path(settings.index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     check_lock_file(folder)
-    with _registry:
-        turn = _in_process.setdefault(str(folder.resolve()), threading.RLock())
-    with turn:
+    with _turn(_in_process, folder, threading.RLock):
         with _file_lock(folder):
             yield
 
@@ -111,9 +115,7 @@ def chroma_access(folder: Path, exclusive: bool) -> Iterator[None]:
         finally:
             _holding.depth = depth
         return
-    with _registry:
-        turn = _chroma_turns.setdefault(str(Path(folder).resolve()), threading.Lock())
-    with turn:
+    with _turn(_chroma_turns, folder, threading.Lock):
         handle = None
         if fcntl is not None:
             try:
