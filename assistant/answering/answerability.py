@@ -12,6 +12,8 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
   share of the question's IDF weight found anywhere in the retrieved paragraphs; a question's names
   (capitalised words) and numbers ("in 1897", "the 3rd") missing from the paragraph: a paragraph that says it of
   another person or another year is not about what was asked (SQuAD's adversarial questions swap exactly these);
+- soft coverage: the question's word pieces matched to the window's in MiniLM's contextual vectors
+  (`soft_coverage.py`), which sees paraphrase where the stems above see only identical words;
 - answer type: the question asks for a kind of phrase (a number, money, a date, a name) the window lacks; a count
   or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
   none given (`answer_types.py`); a negation the text lacks;
@@ -37,12 +39,13 @@ import re
 
 from assistant.answering.answer_types import (count_bound, failed_checks, has_type, lacks_date, lacks_money,
                                               question_type, role_bound)
+from assistant.answering.soft_coverage import soft_coverage
 from assistant.answering.text import Idf, terms, words
 
 FEATURES = ["score", "margin", "dense_paragraph", "cover_sentence", "cover_window", "cover_paragraph", "bigram",
             "type_miss", "missing_max", "missing_max_window", "missing_rare_window", "cover_retrieved",
             "name_miss", "number_miss", "count_unbound", "role_unbound", "date_miss", "money_miss", "negation_miss",
-            "dense_top"]
+            "dense_top", "soft_coverage"]
 RARE = 0.5  # a question term is rare when its IDF is at least this share of the largest IDF possible
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|without|cannot|n't|didn't|doesn't|don't|isn't|wasn't|"
                        r"weren't|aren't|won't|couldn't|wouldn't|hasn't|haven't|hadn't|fail|failed|refused|unable)\b",
@@ -77,9 +80,10 @@ def checks_failed(asked: str, ranked: list) -> list[str]:
 
 
 def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_weights: dict[str, float],
-                      asked: str) -> dict[str, float]:
+                      asked: str, coverage=soft_coverage) -> dict[str, float]:
     """The model's inputs. `q_weights`: the question's stemmed terms with their weights (a follow-up's carried
-    context counts less); `asked`: the words the user typed in this turn (a follow-up's own part)."""
+    context counts less); `asked`: the words the user typed in this turn (a follow-up's own part); `coverage`:
+    (question, window) -> soft coverage (benchmarks pass a cached one)."""
     best = ranked[0]
     q_unique = set(q_weights)
     para_terms = set(terms(best.context.text))
@@ -108,6 +112,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
         "money_miss": float(lacks_money(asked, window)),
         "negation_miss": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(window)),
         "dense_top": max((c.dense for c in contexts if c.dense is not None), default=0.0),
+        "soft_coverage": coverage(question, window),
     }
 
 
