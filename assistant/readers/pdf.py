@@ -12,11 +12,14 @@ Memory is bounded while reading, not after (a 200 MB PDF can hold far more text 
   a stream whole, in one call, with no limit;
 - pages are read one at a time and not kept (pdfminer's document cache is off: with it, every page's inflated
   content stays in memory until the last page);
-- a page may hold at most MAX_PAGE_CHARS characters (pdfminer keeps an object of about 1 KB per character of the
-  page it lays out), drawings are not built at all (they are never text), and reading stops with a reason once the
-  text passes `max_text_mb` or the paragraphs pass `max_document_paragraphs`.
-Not bounded: the cross-reference table (one entry per object, read whole; a 200 MB file of tiny objects is some
-hundred MB) and streams with other filters (LZW, run-length, ASCII85: rare, and pdfminer decodes them whole too).
+- a page may hold at most MAX_PAGE_CHARS characters (laying a page out, pdfminer takes about 4.5 KB per
+  character: one page of 195,000 characters peaked at 890 MB), drawings are not built at all (they are never
+  text), and reading stops with a reason once the text passes `max_text_mb` or the paragraphs pass
+  `max_document_paragraphs`, at the page (or character) that passes it.
+Not bounded: the cross-reference table (one entry per object, read whole: a 200 MB file of tiny objects takes
+some hundred MB), streams under other filters (LZW, run-length, ASCII85, or Flate behind another filter: rare, and
+pdfminer decodes them whole too), and time: pdfminer lays out some 20-30 KB of text a second here, so a PDF near
+`max_text_mb` takes half an hour to be read.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
 from assistant.readers.limits import MB, RATIO_FLOOR, Limits
 
-MAX_PAGE_CHARS = 200_000  # a dense newspaper page holds about 40,000; pdfminer keeps ~1 KB for each while laying out
+MAX_PAGE_CHARS = 100_000  # a dense newspaper page holds about 40,000; laying out 100,000 takes some 450 MB
 _INFLATE_PIECE = 1 << 20
 
 
