@@ -15,8 +15,8 @@ which would then all have been embedded.
 PDFs: a deflate bomb (a 1 MB content stream inflating to 1 GB of spaces) through the CLI, and a text-heavy PDF
 (PDF_PAGES pages, about 8 MB of text) read alone with `max_text_mb` set to PDF_TEXT_LIMIT_MB, to show that the
 reader stops at the limit instead of holding the whole text (before: 2.2 GB for the bomb, which was indexed).
-pdfminer lays out about 20-30 KB of text a second on this machine, so the PDF is kept small: a PDF of the size of
-the 50 MB text file would take some 40 minutes to read.
+pdfminer lays out some 20-60 KB of text a second on 2 shared cores, so the PDF is kept small: a PDF of the size of
+the 50 MB text file would take 15-40 minutes to read.
 """
 
 from __future__ import annotations

@@ -68,8 +68,11 @@ def measure(path: Path, index_dir: Path) -> dict:
             if found := _PROGRESS.findall(text):
                 progress["chunks"] = int(found[-1])
 
-    reader = threading.Thread(target=follow_progress, daemon=True)
-    reader.start()
+    output: list[bytes] = []  # the report comes at the end, and may not fit the pipe: read it as it comes
+    readers = [threading.Thread(target=follow_progress, daemon=True),
+               threading.Thread(target=lambda: output.append(child.stdout.read()), daemon=True)]
+    for reader in readers:
+        reader.start()
     samples = []
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -80,13 +83,13 @@ def measure(path: Path, index_dir: Path) -> dict:
             samples.append((round(time.perf_counter() - started, 1), round(mb), progress["chunks"]))
         time.sleep(0.5)
     child.returncode = os.waitstatus_to_exitcode(status)
-    out = child.stdout.read()
-    reader.join(timeout=5)
+    for reader in readers:
+        reader.join(timeout=30)
     seconds = time.perf_counter() - started
     peak_mb = usage.ru_maxrss / 1024
     if child.returncode != 0:
         raise SystemExit(f"ingest failed ({child.returncode}): {progress['stderr'][-2000:]}")
-    report = json.loads(out)
+    report = json.loads(b"".join(output))
     return {"file_megabytes": round(path.stat().st_size / 1e6, 1), "documents": len(report.get("added", [])),
             "paragraphs": report["paragraphs"], "chunks": report["chunks"], "seconds": round(seconds, 1),
             "peak_rss_mb": round(peak_mb), "samples": samples}

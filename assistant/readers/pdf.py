@@ -18,8 +18,8 @@ Memory is bounded while reading, not after (a 200 MB PDF can hold far more text 
   `max_document_paragraphs`, at the page (or character) that passes it.
 Not bounded: the cross-reference table (one entry per object, read whole: a 200 MB file of tiny objects takes
 some hundred MB), streams under other filters (LZW, run-length, ASCII85, or Flate behind another filter: rare, and
-pdfminer decodes them whole too), and time: pdfminer lays out some 20-30 KB of text a second here, so a PDF near
-`max_text_mb` takes half an hour to be read.
+pdfminer decodes them whole too), and time: pdfminer lays out some 20-60 KB of text a second on 2 shared cores, so
+a PDF near `max_text_mb` takes 15-40 minutes to be read.
 """
 
 from __future__ import annotations
