@@ -14,7 +14,7 @@ slope of RSS against chunks (MB per 1,000 chunks) in the first and second half o
 the index; a per-file leak would show as well, but so would the index, so the third figure separates them): the
 peak RSS of a fresh `assistant ask` process on the finished index, which holds the index and the model but has
 never seen the file. Expect it to take long: 50 MB of text is about 89,000 chunks (some 20 minutes of embedding on
-2 idle cores), 15 MB of JSON Lines about 25,000.
+2 idle cores), 12 MB of JSON Lines about 21,000 (15 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
