@@ -141,18 +141,19 @@ def check_streams(path: Path, limits: Limits) -> None:
         for xref in document.xrefs:
             for objid in xref.get_objids():
                 try:
-                    in_object_stream = xref.get_pos(objid)[0] is not None
-                    stream = None if in_object_stream else document.getobj(objid)
+                    if xref.get_pos(objid)[0] is not None:  # inside an object stream: never a stream itself
+                        continue
+                    stream = document.getobj(objid)
+                    if not isinstance(stream, PDFStream) or stream.get("Subtype") is LIT("Image"):
+                        continue
+                    filters = stream.get_filters()
+                    if not filters or filters[0][0] not in LITERALS_FLATE_DECODE or not stream.rawdata:
+                        continue
+                    data = stream.rawdata
+                    if stream.decipher:
+                        data = stream.decipher(objid, stream.genno, data, stream.attrs)
                 except Exception:  # an object pdfminer cannot parse: its own error, if it ever needs it
                     continue
-                if not isinstance(stream, PDFStream) or stream.get("Subtype") is LIT("Image"):
-                    continue
-                filters = stream.get_filters()
-                if not filters or filters[0][0] not in LITERALS_FLATE_DECODE or not stream.rawdata:
-                    continue
-                data = stream.rawdata
-                if stream.decipher:
-                    data = stream.decipher(objid, stream.genno, data, stream.attrs)
                 _check_inflated(data, limits, objid)
 
 
