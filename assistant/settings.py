@@ -152,23 +152,26 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
                                "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
     max_text_mb: float = Field(
-        50.0, gt=0, description="Largest plain-text file (.txt .md .csv .tsv .html) read, in MB. One such file is "
-        "one document, held whole while it is indexed, and its chunks all go into the vector index that chromadb "
-        "keeps in memory: a 50 MB text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines "
-        "corpora (many documents) are bounded by max_file_mb only.")
+        50.0, gt=0, description="Largest plain-text file (.txt .md .csv .tsv .html) read, in MB, and the most text "
+        "one PDF may give (reading stops at the page that passes it). One such file is one document, held whole "
+        "while it is indexed, and its chunks all go into the vector index that chromadb keeps in memory: a 50 MB "
+        "text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines corpora (many documents) are "
+        "bounded by max_file_mb only.")
     max_document_paragraphs: int = Field(
         100_000, gt=0, description="Most paragraphs one document may have (a file, or one JSON Lines record); "
         "more is refused with a reason. Every paragraph is a chunk in the vector index chromadb keeps in memory: "
         "the 89,000 of a 50 MB text file peak at 1.34 GB.")
     max_expanded_mb: float = Field(
         200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
-        "together (pictures and media included), in MB; checked before parsing.")
+        "together (pictures and media included), and most one compressed stream of a PDF may inflate to, in MB; "
+        "checked before parsing.")
     max_xml_mb: float = Field(
         50.0, gt=0, description="Most the XML parts of a .docx/.pptx/.xlsx/.epub may expand to, in MB; checked "
         "before parsing. Parsed XML takes about 15x its size in memory (50 MB: about 0.8 GB at worst).")
     max_compression_ratio: float = Field(
-        100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package. Office "
-        "XML compresses about 10-30x; a zip bomb hundreds of times.")
+        100.0, ge=1.0, description="Highest compression ratio of a part (1 MB or more) of a zip package, or of a "
+        "PDF's compressed stream. Office XML and page contents compress about 3-30x; a zip or deflate bomb "
+        "hundreds of times.")
 
     # --- UI -------------------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "

@@ -2,15 +2,26 @@
 folder holding one hostile file and one good file, and of reading a large text file alone.
 
     python benchmarks/hostile_files.py            # results in benchmarks/results/hostile_files.json
+    python benchmarks/hostile_files.py --before DIR   # the package in DIR: results in hostile_files_before.json
+
+`--before DIR` measures the `assistant` package found in DIR instead of this checkout's (make one with
+`mkdir DIR && git archive COMMIT assistant | tar -x -C DIR`), for before/after figures of the same cases.
 
 Needs no dataset: every file is built here (tests/hostile_files.py). The zip bomb is the one of the issue: a
 ~1 MB .docx whose word/document.xml expands to 300 MB. Before the limits (commit f6e6dde), the CLI reached
 10.8 GB on it (issue 10); reading a 40 MB-XML bomb alone took 56.5 s and 723 MB and gave 551,880 paragraphs,
 which would then all have been embedded.
+
+PDFs: a deflate bomb (a 1 MB content stream inflating to 1 GB of spaces) through the CLI, and a text-heavy PDF
+(PDF_PAGES pages, about 8 MB of text) read alone with `max_text_mb` set to PDF_TEXT_LIMIT_MB, to show that the
+reader stops at the limit instead of holding the whole text (before: 2.2 GB for the bomb, which was indexed).
+pdfminer lays out some 20-60 KB of text a second on 2 shared cores, so the PDF is kept small: a PDF of the size of
+the 50 MB text file would take 15-40 minutes to read.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -21,40 +32,53 @@ from pathlib import Path
 from _common import ROOT, machine, table, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hostile_files import BAD_XML, LAUGHS, damaged_pdf, docx_with_document_xml, zip_bomb_docx  # noqa: E402
+from hostile_files import (BAD_XML, LAUGHS, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,  # noqa: E402
+                           text_pdf, zip_bomb_docx)
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
 TEXT_MB = 50
+PDF_PAGES = 1_500  # about 8.1 MB of extracted text
+PDF_TEXT_LIMIT_MB = 2
+READ_ONE = ("import sys; from pathlib import Path; from assistant.readers import Skipped, collect; "
+            "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
+            "d = list(collect([Path(sys.argv[1])], Limits.from_settings(Settings())))[0]; "
+            "print(d.reason if isinstance(d, Skipped) else f'{len(d.paragraphs)} paragraphs, {len(d.text):,} chars')")
 
 
-def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS in MB, exit code, stderr) of one child process."""
+def measured(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, int, str, str]:
+    """(seconds, peak RSS in MB, exit code, stderr, stdout) of one child process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, proc.returncode, proc.stderr.read()
+    return seconds, usage.ru_maxrss / 1024, proc.returncode, proc.stderr.read(), proc.stdout.read()
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, metavar="DIR", help="measure the assistant package in DIR")
+    args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    cwd = args.before.resolve() if args.before else ROOT  # `python -m` looks in its working folder first
     rows, results = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         makers = {"zip bomb .docx (300 MB of XML)": lambda p: zip_bomb_docx(p / "bomb.docx", 300),
                   "entity-expansion .docx": lambda p: docx_with_document_xml(p / "laughs.docx", LAUGHS),
                   "malformed-XML .docx": lambda p: docx_with_document_xml(p / "bad.docx", BAD_XML),
-                  "damaged .pdf": lambda p: damaged_pdf(p / "damaged.pdf")}
+                  "damaged .pdf": lambda p: damaged_pdf(p / "damaged.pdf"),
+                  "deflate-bomb .pdf (1 GB of spaces)": lambda p: deflate_bomb_pdf(p / "bomb.pdf", 1024)}
         for n, (name, make) in enumerate(makers.items()):
             folder = tmp / f"case{n}"
             folder.mkdir()
             hostile = make(folder)
             (folder / "good.txt").write_text(GOOD, encoding="utf-8")
             env.update(ASSISTANT_INDEX_DIR=str(tmp / f"index{n}"), ASSISTANT_CORPUS_DIR=str(tmp / "none"))
-            seconds, rss, code, err = measured([sys.executable, "-m", "assistant.cli", "ingest", str(folder),
-                                                "--quiet"], env)
-            reason = next((line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("skipped")), "")
+            seconds, rss, code, err, _ = measured([sys.executable, "-m", "assistant.cli", "ingest", str(folder),
+                                                   "--quiet"], env, cwd)
+            reason = next((line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("skipped")),
+                          "(not skipped: indexed)")
             results[name] = {"file_mb": round(hostile.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
                              "peak_rss_mb": round(rss), "exit_code": code, "reason": reason}
             rows.append([name, f"{hostile.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB",
@@ -64,14 +88,23 @@ def main() -> None:
             paragraph = "The harbour of Kelvara was dredged again this year, the council said on Monday. " * 4
             while fh.tell() < TEXT_MB * 1_048_576:
                 fh.write(paragraph + "\n\n")
-        code = ("import sys; from pathlib import Path; from assistant.readers import collect; "
-                "d = list(collect([Path(sys.argv[1])]))[0]; print(len(d.paragraphs))")
-        seconds, rss, _, _ = measured([sys.executable, "-c", code, str(big)], env)
+        seconds, rss, _, _, _ = measured([sys.executable, "-c", READ_ONE, str(big)],
+                                         {**env, "ASSISTANT_MAX_TEXT_MB": str(TEXT_MB + 1)}, cwd)
         results[f"reading a {TEXT_MB} MB text file (reader only)"] = {"seconds": round(seconds, 2),
                                                                        "peak_rss_mb": round(rss)}
         rows.append([f"{TEXT_MB} MB .txt, reader only", f"{TEXT_MB} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", "", ""])
+        pdf = text_pdf(tmp / "text-heavy.pdf", PDF_PAGES)
+        seconds, rss, code, err, out = measured([sys.executable, "-c", READ_ONE, str(pdf)],
+                                                {**env, "ASSISTANT_MAX_TEXT_MB": str(PDF_TEXT_LIMIT_MB)}, cwd)
+        name = f"text-heavy .pdf, {PDF_PAGES:,} pages, max_text_mb={PDF_TEXT_LIMIT_MB} (reader only)"
+        results[name] = {"file_mb": round(pdf.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
+                         "peak_rss_mb": round(rss), "exit_code": code, "outcome": out.strip() or err[-300:]}
+        rows.append([name, f"{pdf.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", code,
+                     (out.strip() or err.strip())[:70]])
     print(table(["file (beside a good one)", "on disk", "CLI ingest", "peak RSS", "exit", "reason"], rows))
-    print(f"written: {write_result('hostile_files', {'machine': machine(), 'results': results})}")
+    name = "hostile_files_before" if args.before else "hostile_files"
+    package = {"package": str(args.before)} if args.before else {}
+    print(f"written: {write_result(name, {**package, 'machine': machine(), 'results': results})}")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@ English-like paragraphs (seeded, so every run writes the same bytes). No dataset
 from the small vocabulary below, in sentence patterns, so paragraphs look and tokenise like prose (3-9
 sentences, about 60-200 words; one in twenty runs past the embedding model's 256 tokens and is cut into windows).
 
-    python benchmarks/prose.py OUT.txt [--megabytes 50]
+`write_prose_jsonl(path, megabytes)` writes the same prose as a JSON Lines corpus of short articles.
 
-Used by benchmarks/ingest_memory.py (peak memory of one huge file) and the soak benchmark.
+    python benchmarks/prose.py OUT.txt [--megabytes 50]      # OUT.jsonl: a JSON Lines corpus
+
+Used by benchmarks/ingest_memory.py (peak memory of one huge file, or of one large corpus file) and the soak
+benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from pathlib import Path
 
@@ -56,9 +60,29 @@ def write_prose(path: Path, megabytes: float = 50.0, seed: int = 0) -> Path:
     return path
 
 
+def write_prose_jsonl(path: Path, megabytes: float = 15.0, seed: int = 0) -> Path:
+    """Write about `megabytes` MB of a JSON Lines corpus: one {"doc_id", "title", "text"} record per line, each a
+    short article of 3-12 paragraphs of the prose above (seeded, the same bytes every run)."""
+    rng = random.Random(seed)
+    target = int(megabytes * 1_000_000)
+    path = Path(path)
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        number = 0
+        while written < target:
+            number += 1
+            record = {"doc_id": f"article-{number:06d}", "title": f"Article {number}",
+                      "text": "\n\n".join(paragraph(rng) for _ in range(rng.randint(3, 12)))}
+            line = json.dumps(record) + "\n"
+            out.write(line)
+            written += len(line)
+    return path
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--megabytes", type=float, default=50.0)
     args = parser.parse_args()
-    print(write_prose(args.out, args.megabytes))
+    write = write_prose_jsonl if args.out.suffix == ".jsonl" else write_prose
+    print(write(args.out, args.megabytes))

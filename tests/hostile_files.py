@@ -7,7 +7,9 @@ is 1 MB of repetition on disk, so it is made when needed.
 from __future__ import annotations
 
 import io
+import random
 import zipfile
+import zlib
 from pathlib import Path
 
 PARAGRAPH = b"<w:p><w:r><w:t>All work and no play makes Jack a dull boy.</w:t></w:r></w:p>"
@@ -98,6 +100,77 @@ def three_page_pdf(path: Path, pages: list[str], title: str = "") -> Path:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
     pdf.output(str(path))
+    return path
+
+
+WORDS = ("harbour", "council", "ferry", "bridge", "archive", "survey", "winter", "market", "railway", "mill",
+         "record", "report", "repaired", "measured", "closed", "opened", "after", "before", "the", "of", "and")
+
+
+def text_pdf(path: Path, pages: int, lines_per_paragraph: int = 6, seed: int = 0) -> Path:
+    """A text-heavy PDF written by hand (fpdf2 takes minutes for thousands of pages): every page is 60 lines of
+    about 90 characters of generated words in Helvetica, a blank line after every `lines_per_paragraph` (pdfminer
+    makes each such group one text box: one paragraph). About 5.4 KB of extracted text per page."""
+    rng = random.Random(seed)
+
+    def page(number: int) -> bytes:
+        lines = [b"BT /F1 9 Tf 11 TL 40 810 Td"]
+        for n in range(60):
+            words = " ".join(rng.choice(WORDS) for _ in range(14))
+            lines.append(b"(%s %d.%d) Tj T*" % (words.encode(), number, n))
+            if n % lines_per_paragraph == lines_per_paragraph - 1:
+                lines.append(b"T*")
+        lines.append(b"ET")
+        return zlib.compress(b"\n".join(lines))
+
+    return write_pdf(path, (page(n) for n in range(1, pages + 1)), pages)
+
+
+def crowded_page_pdf(path: Path, chars: int) -> Path:
+    """A one-page PDF whose page shows `chars` characters (lines of 100, most of them below the page's edge)."""
+    line = b"(" + b"harbour " * 12 + b"ferry ) Tj T*"
+    stream = b"BT /F1 9 Tf 11 TL 40 810 Td\n" + b"\n".join([line] * (chars // 100 + 1)) + b"\nET"
+    return write_pdf(path, iter([zlib.compress(stream)]), 1)
+
+
+def deflate_bomb_pdf(path: Path, expanded_mb: float = 1024) -> Path:
+    """A one-page PDF whose content stream shows one line of text, then inflates to `expanded_mb` MB of spaces
+    (about 1 MB on disk per GB: deflate compresses repetition about 1,000 to 1)."""
+    packer = zlib.compressobj(9)
+    data = [packer.compress(b"BT /F1 12 Tf 72 720 Td (The harbour report.) Tj ET\n")]
+    whole, part = divmod(int(expanded_mb * 1_048_576), 1_048_576)
+    data += [packer.compress(b" " * 1_048_576) for _ in range(whole)] + [packer.compress(b" " * part)]
+    data.append(packer.flush())
+    return write_pdf(path, iter([b"".join(data)]), 1)
+
+
+def write_pdf(path: Path, contents, pages: int) -> Path:
+    """A PDF of `pages` A4 pages whose content streams (Flate-compressed bytes) come from the iterable `contents`,
+    one per page, written as they come; the font is Helvetica (one of the 14 every reader knows, not embedded)."""
+    offsets: dict[int, int] = {}
+    with path.open("wb") as out:
+        def obj(number: int, body: bytes, stream: bytes | None = None) -> None:
+            offsets[number] = out.tell()
+            out.write(b"%d 0 obj\n%s\n" % (number, body))
+            if stream is not None:
+                out.write(b"stream\n%s\nendstream\n" % stream)
+            out.write(b"endobj\n")
+
+        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+        obj(3, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+        for n, content in enumerate(contents):
+            obj(4 + 2 * n, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R "
+                b">> >> /Contents %d 0 R >>" % (5 + 2 * n))
+            obj(5 + 2 * n, b"<< /Length %d /Filter /FlateDecode >>" % len(content), content)
+        kids = b" ".join(b"%d 0 R" % (4 + 2 * n) for n in range(pages))
+        obj(2, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
+        xref = out.tell()
+        size = 4 + 2 * pages
+        out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
+        for number in range(1, size):
+            out.write(b"%010d 00000 n \n" % offsets[number])
+        out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref))
     return path
 
 

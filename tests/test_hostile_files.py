@@ -16,7 +16,9 @@ import pytest
 from assistant.readers import Skipped, collect
 from assistant.readers.limits import Limits
 from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
-from hostile_files import BAD_XML, LAUGHS, damaged_pdf, docx_with_document_xml, word_file, zip_bomb_docx, zip_bytes
+from assistant.readers.pdf import MAX_PAGE_CHARS
+from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
+                           text_pdf, three_page_pdf, word_file, zip_bomb_docx, zip_bytes)
 from test_cli import run
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
@@ -30,11 +32,12 @@ def hostile_folder(folder: Path) -> dict[str, str]:
     docx_with_document_xml(folder / "laughs.docx", LAUGHS)
     docx_with_document_xml(folder / "bad-xml.docx", BAD_XML)
     damaged_pdf(folder / "damaged.pdf")
+    deflate_bomb_pdf(folder / "pdf-bomb.pdf", expanded_mb=200)
     (folder / "good.txt").write_text(GOOD, encoding="utf-8")
     (folder / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + UTF16_TEXT.encode("utf-16-le"))
     (folder / "utf8-bom.md").write_bytes(codecs.BOM_UTF8 + "# Notes\n\nThe ferry leaves at nine.\n".encode())
     return {"bomb.docx": "max_expanded_mb", "laughs.docx": "DTD", "bad-xml.docx": "malformed XML",
-            "damaged.pdf": "damaged or unsupported PDF"}
+            "damaged.pdf": "damaged or unsupported PDF", "pdf-bomb.pdf": "setting max_compression_ratio"}
 
 
 GOOD_IDS = ["good.txt", "utf16.txt", "utf8-bom.md"]
@@ -47,7 +50,7 @@ def test_cli_ingest_reports_each_hostile_file_and_indexes_the_good_ones(tmp_path
     proc = run(["ingest", str(tmp_path / "mixed"), "--quiet"], env)  # exit code 0 asserted by run()
     elapsed = time.monotonic() - started
     assert "Traceback" not in proc.stderr
-    assert "3 added" in proc.stdout and "4 file(s) skipped" in proc.stdout
+    assert "3 added" in proc.stdout and "5 file(s) skipped" in proc.stdout
     for name, words in reasons.items():
         line = next(line for line in proc.stderr.splitlines() if line.startswith("skipped") and name in line)
         assert words in line, line
@@ -117,6 +120,50 @@ def test_settings_set_the_caps(make_assistant, tmp_path):
     assert report.added == []
     assert "(12; the limit is 10, setting max_document_paragraphs)" in report.skipped[0]["reason"]
     assert make_assistant(max_document_paragraphs=12).ingest([tmp_path / "list.md"]).added == ["list.md"]
+
+
+def test_cli_refuses_a_pdf_with_too_much_text_while_reading_it_and_indexes_the_rest(tmp_path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    text_pdf(folder / "heavy.pdf", pages=40)  # about 216 KB of text, 5.4 KB a page
+    three_page_pdf(folder / "minutes.pdf", ["The ferry to Kelvara was cancelled twice in May.", "Budget.", "Votes."])
+    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(tmp_path / "none"),
+           "ASSISTANT_MAX_TEXT_MB": "0.05"}
+    proc = run(["ingest", str(folder), "--quiet"], env)
+    assert "Traceback" not in proc.stderr
+    assert "2 added" in proc.stdout and "1 file(s) skipped" in proc.stdout
+    line = next(line for line in proc.stderr.splitlines() if line.startswith("skipped") and "heavy.pdf" in line)
+    assert "too much text for one document (more than 0.05 MB by page" in line and "setting max_text_mb" in line
+    stopped_at = int(line.split("by page ")[1].split(";")[0])
+    assert 9 <= stopped_at <= 11  # 0.05 MB is about page 10 of 40: refused while reading, not after
+    docs = json.loads(run(["docs", "--json"], env).stdout)
+    assert sorted(d["doc_id"] for d in docs) == ["good.txt", "minutes.pdf"]
+    answer = json.loads(run(["ask", "What happened to the ferry to Kelvara in May?", "--json"], env).stdout)
+    assert answer["citations"][0]["doc_id"] == "minutes.pdf" and answer["citations"][0]["page"] == 1
+
+
+def test_a_pdf_with_too_many_paragraphs_is_refused_at_the_page_that_passes_the_cap(make_assistant, tmp_path):
+    text_pdf(tmp_path / "long.pdf", pages=6)  # 10 paragraphs a page
+    report = make_assistant(max_document_paragraphs=25).ingest([tmp_path / "long.pdf"])
+    assert report.added == []
+    assert ("too many paragraphs for one document (more than 25 by page 3; setting max_document_paragraphs)"
+            in report.skipped[0]["reason"])
+    assert make_assistant(max_document_paragraphs=60).ingest([tmp_path / "long.pdf"]).added == ["long.pdf"]
+
+
+def test_a_page_with_more_characters_than_any_real_page_is_refused(tmp_path):
+    skipped = only(crowded_page_pdf(tmp_path / "crowded.pdf", MAX_PAGE_CHARS + 1_000))
+    assert isinstance(skipped, Skipped)
+    assert f"page 1 holds more than {MAX_PAGE_CHARS:,} characters" in skipped.reason
+
+
+def test_a_deflate_bomb_in_a_pdf_is_refused_before_pdfminer_inflates_it(tmp_path):
+    skipped = only(deflate_bomb_pdf(tmp_path / "bomb.pdf", expanded_mb=400))  # pdfminer would hold 400 MB at once
+    assert isinstance(skipped, Skipped) and "a deflate bomb's ratio (setting max_compression_ratio)" in skipped.reason
+    document = only(deflate_bomb_pdf(tmp_path / "fine.pdf", expanded_mb=0.5))
+    assert not isinstance(document, Skipped), document.reason  # under 1 MB: not ratio-checked (as in zip packages)
+    assert document.paragraphs[0].text == "The harbour report."
 
 
 def only(path: Path, limits: Limits | None = None):

@@ -130,7 +130,9 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
             for item in read_jsonl(path):
                 yield check_paragraphs(item, limits) if isinstance(item, Document) else Skipped(*item)
         else:
-            yield check_paragraphs(READERS[suffix](path, doc_id), limits)
+            read = READERS[suffix]
+            doc = read(path, doc_id, limits) if read is read_pdf else read(path, doc_id)  # PDF: bounded as read
+            yield check_paragraphs(doc, limits)
     except ReaderError as exc:
         yield Skipped(str(path), str(exc))
     except (OSError, UnicodeError) as exc:
