@@ -164,20 +164,20 @@ def fit_ranking(examples) -> dict[str, float]:
 
 
 class CachedCoverage:
-    """`soft_coverage.soft_coverage` behind a (question, window) -> value cache kept on disk between runs: the
-    MiniLM pass over 6,000 question/window pairs takes minutes, a feature experiment should take seconds."""
+    """`soft_coverage.soft_coverage` behind a (question, text) -> value cache kept on disk between runs: the
+    MiniLM pass over 6,000 question/sentence pairs takes minutes, a feature experiment should take seconds."""
 
     FILE = c.CACHE / "answerability" / "soft_coverage.json"
 
     def __init__(self) -> None:
         self.cache = json.loads(self.FILE.read_text()) if self.FILE.is_file() else {}
 
-    def __call__(self, question: str, window: str) -> float:
+    def __call__(self, question: str, text: str) -> float:
         from assistant.answering.soft_coverage import soft_coverage
 
-        key = f"{question}\n{window}"
+        key = f"{question}\n{text}"
         if key not in self.cache:
-            self.cache[key] = soft_coverage(question, window)
+            self.cache[key] = soft_coverage(question, text)
         return self.cache[key]
 
     def save(self) -> None:

@@ -12,7 +12,7 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
   share of the question's IDF weight found anywhere in the retrieved paragraphs; a question's names
   (capitalised words) and numbers ("in 1897", "the 3rd") missing from the paragraph: a paragraph that says it of
   another person or another year is not about what was asked (SQuAD's adversarial questions swap exactly these);
-- soft coverage: the question's word pieces matched to the window's in MiniLM's contextual vectors
+- soft coverage: the question's word pieces matched to the best sentence's in MiniLM's contextual vectors
   (`soft_coverage.py`), which sees paraphrase where the stems above see only identical words;
 - answer type: the question asks for a kind of phrase (a number, money, a date, a name) the window lacks; a count
   or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
@@ -83,7 +83,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
                       asked: str, coverage=soft_coverage) -> dict[str, float]:
     """The model's inputs. `q_weights`: the question's stemmed terms with their weights (a follow-up's carried
     context counts less); `asked`: the words the user typed in this turn (a follow-up's own part); `coverage`:
-    (question, window) -> soft coverage (benchmarks pass a cached one)."""
+    (question, sentence) -> soft coverage (benchmarks pass a cached one)."""
     best = ranked[0]
     q_unique = set(q_weights)
     para_terms = set(terms(best.context.text))
@@ -112,7 +112,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
         "money_miss": float(lacks_money(asked, window)),
         "negation_miss": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(window)),
         "dense_top": max((c.dense for c in contexts if c.dense is not None), default=0.0),
-        "soft_coverage": coverage(question, window),
+        "soft_coverage": coverage(question, best.text),
     }
 
 
