@@ -81,16 +81,12 @@ def _folded(text: str) -> str:
 
 
 def build(folder: Path) -> list[Example]:
-    from tune_answerer import CachedEmbedder
-
     questions = c.read_jsonl(folder / "squad2_train.qa.jsonl")
     squad = c.assistant_for(folder / "squad2_dev.corpus.jsonl")
     others = c.assistant_for(other_articles_corpus(folder), name="squad2_other")
     news = c.assistant_for(folder / "news_dev.corpus.jsonl")
-    embedder = CachedEmbedder(squad.embedder, c.CACHE / "tune" / "vectors.npz")
     texts = [" ".join(q["question"].split()) for q in questions]
-    vectors = embedder.embed(texts)
-    embedder.save()
+    vectors = squad.embedder.embed(texts)  # once: the examples (vectors included) are cached whole by `load`
     rng = random.Random(SEED)
     out: list[Example] = []
     for q, text, vector in zip(questions, texts, vectors):
