@@ -119,6 +119,7 @@ class IngestReport:
     paragraphs: int = 0  # paragraphs embedded in this run
     chunks: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what the user should know about the index now
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

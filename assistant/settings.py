@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     ingest_window: int = Field(
         4096, ge=1, description="Chunks an ingest sorts by length and embeds together (written in pieces of up to "
         "512 while the next are embedded): memory stays bounded for any file size.")
+    local_chunks_warning: int = Field(
+        100_000, ge=1, description="An ingest into a folder index (no chroma_host) that leaves more chunks than "
+        "this says so: every process that opens a folder index holds its whole collection in memory, about 12 KB "
+        "a chunk over some 330 MB, so 100,000 chunks is about 1.5 GB. A Chroma server (chroma_host) keeps the "
+        "vector index out of the process.")
     follow_symlinks: bool = Field(
         False, description="Ingest: follow symbolic links that lead outside the ingested folder (off: they are "
         "reported and skipped). `assistant ingest --follow-symlinks` turns it on for one run.")
@@ -156,7 +161,7 @@ class Settings(BaseSettings):
         "one PDF may give (reading stops at the page that passes it). One such file is one document, held whole "
         "while it is indexed, and its chunks all go into the vector index that chromadb keeps in memory: a 50 MB "
         "text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines corpora (many documents) are "
-        "bounded by max_file_mb only.")
+        "bounded by max_file_mb only (see local_chunks_warning).")
     max_document_paragraphs: int = Field(
         100_000, gt=0, description="Most paragraphs one document may have (a file, or one JSON Lines record); "
         "more is refused with a reason. Every paragraph is a chunk in the vector index chromadb keeps in memory: "

@@ -108,3 +108,18 @@ def test_history_file_continues_a_conversation(env, tmp_path):
     proc = run(["ask", "And Loveluck?", "--history", str(history)], env, check=False)
     assert proc.returncode == 2 and "--history" in proc.stderr and "Traceback" not in proc.stderr
     assert history.read_text(encoding="utf-8") == "not json"  # a bad file is reported, never overwritten
+
+
+def test_ingest_warns_when_a_folder_index_passes_the_chunks_one_process_should_hold(env, tmp_path):
+    """Past `local_chunks_warning` chunks a folder index says what every process that opens it will hold, and
+    points to the Chroma server; below it, nothing is said."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("First paragraph.\n\nSecond paragraph.\n\nThird paragraph.\n", encoding="utf-8")
+    quiet = run(["ingest", str(notes)], env)
+    assert "1 added" in quiet.stdout and "warning" not in quiet.stderr
+    (notes / "b.md").write_text("Fourth paragraph.\n\nFifth paragraph.\n", encoding="utf-8")
+    warned = run(["ingest", str(notes)], {**env, "ASSISTANT_LOCAL_CHUNKS_WARNING": "4"})
+    assert "1 added" in warned.stdout
+    assert "warning: the index now holds 5 chunks" in warned.stderr
+    assert "ASSISTANT_CHROMA_HOST" in warned.stderr and "local_chunks_warning" in warned.stderr

@@ -24,6 +24,8 @@ def cmd_ingest(args) -> int:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     for item in report.duplicates:
         print(f"duplicate {item['path']}: same text as '{item['same_as']}', not indexed again", file=sys.stderr)
+    for item in report.warnings:
+        print(f"warning: {item}", file=sys.stderr)
     print(report.summary())
     return 0
 

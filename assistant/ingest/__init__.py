@@ -68,8 +68,24 @@ def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Pat
         if vanished:
             remove_documents(store, vanished)
             report.removed.extend(vanished)
+        report.warnings += size_warnings(store, settings)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def size_warnings(store: Store, settings: Settings) -> list[str]:
+    """A folder index past `local_chunks_warning` chunks: what each process that opens it will hold in memory,
+    and the way out. Why a warning and not a per-file cap: what grows is the whole collection's in-memory index,
+    so a cap on one file would be met by splitting it and save nothing."""
+    if settings.chroma_host:
+        return []
+    chunks = sum(d.chunks for d in store.documents())
+    if chunks <= settings.local_chunks_warning:
+        return []
+    return [f"the index now holds {chunks:,} chunks: every process that opens this folder index keeps them in "
+            f"memory (about {(330 + chunks * 12 / 1024) / 1024:.1f} GB at 12 KB a chunk). Beyond "
+            f"{settings.local_chunks_warning:,} chunks (setting local_chunks_warning), serve the index from a "
+            "Chroma server instead (`chroma run`, then ASSISTANT_CHROMA_HOST; see the README)"]
 
 
 def _chain(first: Document | Skipped | None, rest):

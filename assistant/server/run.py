@@ -76,6 +76,8 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         report = app_assistant.ensure_indexed(progress=True)
         if report is not None:
             print(f"Indexed {settings.corpus_dir}: {report.summary()}", flush=True)
+            for warning in report.warnings:
+                print(f"warning: {warning}", file=sys.stderr, flush=True)
         app = create_app(app_assistant)
     except (AssistantError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
