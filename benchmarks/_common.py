@@ -43,6 +43,17 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def rss_mb(pid: int) -> float | None:
+    """A live process's resident memory in MB (VmRSS of /proc/PID/status), or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def clean_env() -> None:
     """A developer's ASSISTANT_* settings (other than the datasets folder) must not change a benchmark."""
     for name in list(os.environ):

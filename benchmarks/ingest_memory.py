@@ -37,16 +37,6 @@ TARGET_GB = 1.5
 _PROGRESS = re.compile(r"Embedding: (\d+)chunk")
 
 
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def child_env(index_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_CORPUS_DIR=str(index_dir / "none"),
@@ -78,7 +68,7 @@ def measure(path: Path, index_dir: Path) -> dict:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
-        mb = rss_mb(child.pid)
+        mb = c.rss_mb(child.pid)
         if mb is not None:
             samples.append((round(time.perf_counter() - started, 1), round(mb), progress["chunks"]))
         time.sleep(0.5)

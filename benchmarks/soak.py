@@ -76,15 +76,6 @@ def write_prose_file(path: Path, megabytes: float, seed: int = 7) -> int:
     return path.stat().st_size
 
 
-def rss_mb(pid: int) -> float | None:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    found = re.search(r"VmRSS:\s+(\d+) kB", text)
-    return int(found.group(1)) / 1024 if found else None
-
-
 class Sampler(threading.Thread):
     """Samples a process's RSS until stopped: peak and last value, in MB."""
 
@@ -95,7 +86,7 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            value = rss_mb(self.pid)
+            value = c.rss_mb(self.pid)
             if value is not None:
                 self.peak, self.last = max(self.peak, value), value
             self.done.wait(self.every)
@@ -275,7 +266,7 @@ def main() -> None:
             import httpx
 
             httpx.post(url + "/v1/ask", json={"question": QUESTIONS[0]}, timeout=300).raise_for_status()
-            rss_start = rss_mb(server.pid)
+            rss_start = c.rss_mb(server.pid)
             sampler = Sampler(server.pid, 0.5)
             sampler.start()
             target = str(folder / "index") if args.writer == "index" else url
