@@ -37,6 +37,11 @@ from assistant.store import Store
 
 __all__ = ["ingest", "remove"]
 
+# What a process that opens a folder index holds (benchmarks/ingest_memory.py --jsonl, README "Memory"): some
+# 330 MB of its own, and about 12 KB for each chunk of the collection (vector index, chunk texts, BM25).
+PROCESS_BASE_MB = 330
+KB_PER_CHUNK = 12
+
 
 def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Path], progress: bool = False,
            follow_symlinks: bool | None = None) -> IngestReport:
@@ -83,8 +88,8 @@ def size_warnings(store: Store, settings: Settings) -> list[str]:
     if chunks <= settings.local_chunks_warning:
         return []
     return [f"the index now holds {chunks:,} chunks: every process that opens this folder index keeps them in "
-            f"memory (about {(330 + chunks * 12 / 1024) / 1024:.1f} GB at 12 KB a chunk). Beyond "
-            f"{settings.local_chunks_warning:,} chunks (setting local_chunks_warning), serve the index from a "
+            f"memory (about {(PROCESS_BASE_MB + chunks * KB_PER_CHUNK / 1024) / 1024:.1f} GB at {KB_PER_CHUNK} KB "
+            f"a chunk). Beyond {settings.local_chunks_warning:,} chunks (setting local_chunks_warning), serve the index from a "
             "Chroma server instead (`chroma run`, then ASSISTANT_CHROMA_HOST; see the README)"]
 
 
