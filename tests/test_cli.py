@@ -123,3 +123,15 @@ def test_ingest_warns_when_a_folder_index_passes_the_chunks_one_process_should_h
     assert "1 added" in warned.stdout
     assert "warning: the index now holds 5 chunks" in warned.stderr
     assert "ASSISTANT_CHROMA_HOST" in warned.stderr and "local_chunks_warning" in warned.stderr
+
+
+def test_ingest_of_an_empty_folder_says_it_found_nothing(env, tmp_path):
+    """A folder with no files (a wrong path, a sync not yet done) is not a silent "0 added": the user is told."""
+    empty = tmp_path / "inbox"
+    empty.mkdir()
+    result = run(["ingest", str(empty)], env)
+    assert result.returncode == 0 and "0 added" in result.stdout
+    assert f"warning: found no files to read in {empty}" in result.stderr
+    (empty / "a.md").write_text("A paragraph about the harbour.\n", encoding="utf-8")
+    filled = run(["ingest", str(empty)], env)
+    assert "1 added" in filled.stdout and "found no files" not in filled.stderr

@@ -40,12 +40,13 @@ import re
 from assistant.answering.answer_types import (count_bound, failed_checks, has_type, lacks_date, lacks_money,
                                               question_type, role_bound)
 from assistant.answering.soft_coverage import soft_coverage
-from assistant.answering.text import Idf, terms, words
+from assistant.answering.text import Idf, shorten, terms, words
 
 FEATURES = ["score", "margin", "dense_paragraph", "cover_sentence", "cover_window", "cover_paragraph", "bigram",
             "type_miss", "missing_max", "missing_max_window", "missing_rare_window", "cover_retrieved",
             "name_miss", "number_miss", "count_unbound", "role_unbound", "date_miss", "money_miss", "negation_miss",
             "dense_top", "soft_coverage"]
+NAMED_MAX, NAMED_CHARS = 6, 60  # what a support note names of the uncovered words: it stays one line
 RARE = 0.5  # a question term is rare when its IDF is at least this share of the largest IDF possible
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|without|cannot|n't|didn't|doesn't|don't|isn't|wasn't|"
                        r"weren't|aren't|won't|couldn't|wouldn't|hasn't|haven't|hadn't|fail|failed|refused|unable)\b",
@@ -136,7 +137,8 @@ def support(confidence: float | None, refused: bool, confident_threshold: float)
 def support_note(support_band: str, confidence: float | None, missing: list[str]) -> str:
     """The words a user sees beside an answer: how far the sources carry it, and what they do not cover."""
     share = f"confidence {confidence:.0%}" if confidence is not None else "confidence not estimated"
-    named = ", ".join(f"“{m}”" for m in missing)
+    named = ", ".join(f"“{shorten(m, NAMED_CHARS)}”" for m in missing[:NAMED_MAX])
+    named += ", …" if len(missing) > NAMED_MAX else ""
     if support_band == "weak":
         gap = (f"the cited passages do not mention {named}" if missing
                else "the cited passages may not answer every part of the question")

@@ -84,7 +84,7 @@ def read_history(path: Path) -> list[dict]:
             isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
             for m in messages):
         raise QuestionError(f"--history {path}: expected a JSON list of {{\"role\": \"user\"|\"assistant\", "
-                            "\"content\": text}} messages")
+                            "\"content\": text} messages")
     return messages
 
 

@@ -74,6 +74,8 @@ def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Pat
             remove_documents(store, vanished)
             report.removed.extend(vanished)
         report.warnings += size_warnings(store, settings)
+    if first is None:  # an empty folder, or only hidden files: say so rather than a bare "0 added"
+        report.warnings.append(f"found no files to read in {', '.join(str(p) for p in paths)}")
     report.seconds = time.perf_counter() - started
     return report
 

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
+from assistant.answering.text import shorten
 from assistant.markers import find_markers
 
 EARLIER_TURNS_SHOWN = 10
@@ -24,7 +25,7 @@ MODE_LABELS = {"offline": "offline answer · sentences quoted from the documents
 
 
 def _clip(text: str, limit: int = 220) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+    return shorten(text, limit)
 
 
 TEMPLATES = Environment(loader=PackageLoader("assistant.ui", "templates"), autoescape=True,
