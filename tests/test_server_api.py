@@ -123,8 +123,9 @@ def test_ask_streams_deltas_then_the_checked_answer(http):
 def test_bad_requests_get_openai_shaped_errors(http):
     assert_openai_error(http.post("/v1/ask", json={"question": "   "}), 400, "question is empty")
     assert_openai_error(http.post("/v1/ask", json={"question": "x", "top_k": 0}), 400, "top_k")
-    assert_openai_error(http.post("/v1/ask", content=b"{not json", headers={"content-type": "application/json"}),
-                        400, "JSON")
+    not_json = assert_openai_error(http.post("/v1/ask", content=b"{not json",
+                                             headers={"content-type": "application/json"}), 400, "not valid JSON")
+    assert not_json["param"] is None and not_json["code"] == "invalid_json"
     assert_openai_error(http.post("/v1/ask", json={"question": "x", "mode": "magic"}), 400, "mode")
     assert http.post("/v1/ask", json={"question": PROVINCE}).status_code == 200  # and the server is fine
 

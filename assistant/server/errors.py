@@ -82,6 +82,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":  # its location is a character offset, not a field
+            reason = (first.get("ctx") or {}).get("error", "")
+            return api_error(400, f"the request body is not valid JSON ({reason} at character {first['loc'][-1]})"
+                             if reason else "the request body is not valid JSON", "invalid_json")
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid request")
         return api_error(400, message, "invalid_request", where or None)
