@@ -15,7 +15,7 @@ from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
 from assistant.answering.extractive import answer_offline, load_weights, rate
 from assistant.answering.llm import LLMError, Reply, Usage, build_messages, generate, is_refusal
-from assistant.answering.text import Idf, shorten
+from assistant.answering.text import Idf
 from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
 from assistant.embeddings import get_embedder
 from assistant.errors import QuestionError, UnknownDocumentError
@@ -26,6 +26,7 @@ from assistant.models import Answer, Context, DocumentInfo, IngestReport, Paragr
 from assistant.prompts import load_prompts, render
 from assistant.retrieval import retrieve
 from assistant.settings import Settings
+from assistant.wording import shorten
 
 ECHOED_QUESTION_CHARS = 200  # what a decline quotes of the question (all of it may be 2,000 characters)
 

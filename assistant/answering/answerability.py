@@ -40,7 +40,8 @@ import re
 from assistant.answering.answer_types import (count_bound, failed_checks, has_type, lacks_date, lacks_money,
                                               question_type, role_bound)
 from assistant.answering.soft_coverage import soft_coverage
-from assistant.answering.text import Idf, shorten, terms, words
+from assistant.answering.text import Idf, terms, words
+from assistant.wording import shorten
 
 FEATURES = ["score", "margin", "dense_paragraph", "cover_sentence", "cover_window", "cover_paragraph", "bigram",
             "type_miss", "missing_max", "missing_max_window", "missing_rare_window", "cover_retrieved",

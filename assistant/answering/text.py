@@ -91,13 +91,3 @@ def coverage(question_terms: list[str], text_terms: set[str], idf: Idf) -> float
     unique = set(question_terms)
     total = sum(idf(t) for t in unique)
     return sum(idf(t) for t in unique if t in text_terms) / total if total else 0.0
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` on one line, cut at a word boundary before `limit` characters with " …" when longer: what a message
-    echoes of the user's words (a 2,000-character question or a pasted blob of one "word" stays readable)."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit]
-    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + " …"

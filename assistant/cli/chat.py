@@ -25,6 +25,7 @@ from typing import Any
 from assistant.cli.ask import format_citation, print_stream, support_line
 from assistant.cli.common import open_assistant
 from assistant.errors import AssistantError
+from assistant.wording import plural
 
 PROMPT = "> "
 HELP = """Ask a question about the documents; follow-up questions are understood.
@@ -189,7 +190,7 @@ def cmd_chat(args) -> int:
     path = history_file(assistant.settings)
     readline = start_readline(path)
     documents = len(assistant.documents())
-    print(f"Chat about the {documents} document{'s' if documents != 1 else ''} in {assistant.settings.index_dir} "
+    print(f"Chat about the {plural(documents, 'document')} in {assistant.settings.index_dir} "
           f"({session.mode} answers). /help for commands, Ctrl-D to leave.")
     while True:
         line = read_line()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from assistant.wording import plural
+
 
 def cmd_check(args) -> int:
     from assistant.embeddings import get_embedder
@@ -33,7 +35,7 @@ def cmd_check(args) -> int:
               file=sys.stderr)
         return 1
     state = "repaired" if result.repaired else "healthy"
-    print(f"{store.where} is {state}: {result.documents} documents, {result.chunks} chunks.")
+    print(f"{store.where} is {state}: {plural(result.documents, 'document')}, {plural(result.chunks, 'chunk')}.")
     return 0
 
 

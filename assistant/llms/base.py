@@ -25,6 +25,7 @@ from typing import Protocol, TypeVar
 
 from assistant.errors import AssistantError
 from assistant.masking import mask_url
+from assistant.wording import plural
 
 T = TypeVar("T")
 Messages = list[dict[str, str]]
@@ -171,7 +172,7 @@ def describe_server(base_url: str | None) -> str:
 
 
 def attempts_text(attempts: int) -> str:
-    return f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    return plural(attempts, "attempt")
 
 
 def stream_timeout_message(where: str, chars: int, timeout: StreamTimeout, stall: float, deadline: float) -> str:

@@ -24,6 +24,7 @@ from assistant.models import Answer
 from assistant.readers import SUPPORTED
 from assistant.ui import render
 from assistant.ui.uploads import forget_upload, ingest_uploads, uploads_dir
+from assistant.wording import plural
 
 log = logging.getLogger(__name__)
 ANSWER_CONCURRENCY = 8
@@ -138,7 +139,7 @@ def build_ui(assistant, write_lock: threading.Lock | None = None) -> gr.Blocks:
             return render.message(str(exc), "error"), gr.update(choices=[]), str(exc)
         choices = [(f"{d.title} ({d.doc_id})" if d.title != d.doc_id else d.doc_id, d.doc_id) for d in docs]
         paragraphs = sum(d.paragraphs for d in docs)
-        status = f"{len(docs)} document{'s' if len(docs) != 1 else ''} · {paragraphs} paragraphs indexed"
+        status = f"{plural(len(docs), 'document')} · {plural(paragraphs, 'paragraph')} indexed"
         return (render.documents_table(docs, upload_folder), gr.update(choices=choices, value=None), status)
 
     def on_upload(files, progress=gr.Progress()):

@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
-from assistant.answering.text import shorten
 from assistant.markers import find_markers
+from assistant.wording import shorten
 
 EARLIER_TURNS_SHOWN = 10
 MODE_LABELS = {"offline": "offline answer · sentences quoted from the documents",

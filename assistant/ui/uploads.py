@@ -24,6 +24,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.readers import SUPPORTED
+from assistant.wording import plural
 
 log = logging.getLogger(__name__)
 MAX_STEM = 80
@@ -111,7 +112,7 @@ def _ingest_one(assistant, path: Path, original: str, folder: Path, limit: int) 
         doc_id = (report.added or report.updated)[0]
         paragraphs = next((d.paragraphs for d in assistant.documents() if d.doc_id == doc_id), report.paragraphs)
         verb = "indexed" if report.added else "replaced the earlier version"
-        result.update(ok=True, message=f"{verb}: {paragraphs} paragraph{'s' if paragraphs != 1 else ''}{stored}"
+        result.update(ok=True, message=f"{verb}: {plural(paragraphs, 'paragraph')}{stored}"
                       + "".join(f". Note: {w}" for w in report.warnings))
     elif report.unchanged:
         result.update(ok=True, message=f"already indexed, unchanged{stored}")
