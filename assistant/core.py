@@ -233,7 +233,7 @@ class Assistant:
         if turns:
             standalone, llm_ok = self._condense(question, turns, chat, usage, deadline, notes)
         vector, contexts = self._search(standalone, top_k)
-        idf = self.index.derived("idf", lambda mirror: Idf(mirror.texts))
+        idf = self.index.derived("idf", lambda mirror: self.index.lexicon(mirror).idf())
         decline = render(self.prompts["decline"], question=shorten(standalone, ECHOED_QUESTION_CHARS))
         answer: Answer | None = None
         shown: list[str] = []  # LLM text already handed to the caller

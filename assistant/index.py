@@ -16,30 +16,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 
 from assistant import ingest as ingestion
 from assistant.ingest.repair import heal
+from assistant.mirror import Lexicon, Mirror, read_mirror
 from assistant.models import DocumentInfo, IngestReport, Paragraph
 from assistant.settings import Settings
 from assistant.store import Revision, open_store
 
 MIRROR_ATTEMPTS = 3  # a mirror read while another process deletes rows can miss some: read it again
-
-
-@dataclass
-class Mirror:
-    """All committed chunks of one index revision, in the store's order, for BM25 and paragraph look-ups."""
-
-    revision: int
-    ids: list[str]
-    texts: list[str]
-    keys: list[tuple[str, int]]  # (doc_id, paragraph) of each chunk
-    paragraphs: dict[tuple[str, int], Paragraph]
-    stamp: str = ""
-    row_of: dict[str, int] = field(default_factory=dict)  # chunk id -> its row; dense results outside are ignored
 
 
 class ParagraphIndex:
@@ -51,6 +39,7 @@ class ParagraphIndex:
         self._mirror: Mirror | None = None
         self._lock = threading.RLock()
         self._derived: dict[str, tuple[Mirror, object]] = {}  # name -> (mirror it was built from, value)
+        self._lexicon = Lexicon()
 
     # --- state -------------------------------------------------------------------------------------
     def revision(self) -> int:
@@ -90,33 +79,16 @@ class ParagraphIndex:
             return self._mirror
 
     def _load_mirror(self, revision: Revision) -> Mirror:
+        """Read the committed rows, reusing the current mirror's rows of documents that did not change
+        (assistant/mirror.py)."""
         for _ in range(MIRROR_ATTEMPTS):
             documents = self.store.documents()
             expected = sum(d.chunks for d in documents)
-            mirror = self._read_rows(revision, {d.doc_id: d.sha256 for d in documents})
+            mirror = read_mirror(self.store, revision, {d.doc_id: d.sha256 for d in documents}, self._mirror)
             if len(mirror.ids) == expected or not expected:
                 break
             revision = self.store.revision()  # rows moved under the read (another process wrote): read again
         return mirror
-
-    def _read_rows(self, revision: Revision, committed: dict[str, str]) -> Mirror:
-        """The committed rows in reading order (document, paragraph, chunk), whatever order they were stored in:
-        BM25 breaks ties by row, so the same documents always give the same answers, after a crash and a repeated
-        ingest too."""
-        rows = [row for row in self.store.chunks() if committed.get(row.meta["doc_id"]) == row.meta["sha256"]]
-        rows.sort(key=lambda r: (r.meta["doc_id"], int(r.meta["paragraph"]), int(r.meta.get("chunk", 0))))
-        ids, texts, keys, paragraphs = [], [], [], {}
-        for row in rows:
-            meta = row.meta
-            key = (meta["doc_id"], int(meta["paragraph"]))
-            ids.append(row.id)
-            texts.append(row.text)
-            keys.append(key)
-            if key not in paragraphs:  # its first chunk, which carries a cut paragraph's whole text
-                paragraphs[key] = Paragraph(meta["doc_id"], meta["title"], key[1], meta.get("para_text", row.text),
-                                            int(meta["start"]), int(meta["end"]), meta.get("page"))
-        return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp,
-                      {chunk: row for row, chunk in enumerate(ids)})
 
     def derived(self, name: str, build: Callable[[Mirror], object], mirror: Mirror | None = None) -> object:
         """A structure computed from the mirror (e.g. BM25), rebuilt only when the index changed.
@@ -129,6 +101,12 @@ class ParagraphIndex:
                 cached = (mirror, build(mirror))
                 self._derived[name] = cached
             return cached[1]
+
+    def lexicon(self, mirror: Mirror) -> Lexicon:
+        """BM25 tokens and IDF counts for `mirror`, tokenising only the documents that changed since the last."""
+        with self._lock:
+            self._lexicon.update(mirror)
+            return self._lexicon
 
     def paragraph(self, doc_id: str, number: int) -> Paragraph | None:
         return self.mirror().paragraphs.get((doc_id, number))

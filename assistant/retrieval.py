@@ -10,30 +10,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.index import Mirror, ParagraphIndex
+from assistant.answering.text import stemmer
+from assistant.index import ParagraphIndex
+from assistant.mirror import Mirror
 from assistant.models import Context
 
 
 class Bm25:
     """bm25s over the mirrored chunk texts, English stop words removed, Snowball-stemmed."""
 
-    def __init__(self, mirror: Mirror) -> None:
+    def __init__(self, mirror: Mirror, tokens: list[list[str]]) -> None:
+        """`tokens`: each chunk's, as `ParagraphIndex.lexicon` keeps them (tokenised once per document version)."""
         import bm25s
-        import Stemmer
 
         self._bm25s = bm25s
-        self.stemmer = Stemmer.Stemmer("english")
         self.keys = mirror.keys
         self.retriever = bm25s.BM25()
         if mirror.texts:
-            tokens = bm25s.tokenize(mirror.texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
             self.retriever.index(tokens, show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(chunk row, score) for chunks sharing at least one term with the query, best first."""
         if not self.keys:
             return []
-        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False,
+        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=stemmer(), show_progress=False,
                                       return_ids=False)
         if not tokens or not tokens[0]:
             return []
@@ -96,7 +96,7 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     bm25_keys: list[tuple[str, int]] = []
     bm25_score: dict[tuple[str, int], float] = {}
     if use_bm25:
-        bm25: Bm25 = index.derived("bm25", Bm25, mirror)
+        bm25: Bm25 = index.derived("bm25", lambda m: Bm25(m, index.lexicon(m).bm25_tokens()), mirror)
         for row, score in bm25.search(query, candidates):
             key = mirror.keys[row]
             bm25_keys.append(key)

@@ -17,6 +17,16 @@ from conftest import ROOT
 EXTRA = "The lighthouse of Skerry Mor was painted {colour} in {year}, by order of harbour master Ilse Varga."
 
 
+def same_as_a_fresh_start(running, make_assistant, questions) -> None:
+    """The running Assistant re-read only the documents another process changed (assistant/mirror.py); its answers,
+    citations and confidences must be those of an Assistant that reads the whole index from scratch."""
+    fresh = make_assistant()
+    for question in questions:
+        mine, theirs = running.ask(question), fresh.ask(question)
+        assert (mine.text, [(c.doc_id, c.paragraph) for c in mine.citations], mine.confidence) == \
+            (theirs.text, [(c.doc_id, c.paragraph) for c in theirs.citations], theirs.confidence), question
+
+
 def test_a_running_assistant_sees_other_processes_writes(make_assistant, tmp_path):
     corpus = write_corpus(tmp_path / "corpus", 1)
     index = tmp_path / "index"
@@ -29,11 +39,13 @@ def test_a_running_assistant_sees_other_processes_writes(make_assistant, tmp_pat
     answer = running.ask("Who ordered the lighthouse of Skerry Mor painted?")
     assert answer.citations and answer.citations[0].doc_id == "skerry.txt"
     assert "Skerry Mor" in answer.text
+    same_as_a_fresh_start(running, make_assistant, QUESTIONS + ["Who ordered the lighthouse of Skerry Mor painted?"])
 
     (corpus / "skerry.txt").write_text(EXTRA.format(colour="white", year=1958), encoding="utf-8")
     assert cli("ingest", "--quiet", str(corpus), index=index).returncode == 0
     answer = running.ask("In which year was the lighthouse of Skerry Mor painted?")
     assert "1958" in answer.text and "1931" not in answer.text
+    same_as_a_fresh_start(running, make_assistant, QUESTIONS + ["In which year was the lighthouse painted?"])
 
     assert cli("remove", "skerry.txt", index=index).returncode == 0
     answer = running.ask("Who ordered the lighthouse of Skerry Mor painted?")
@@ -41,6 +53,11 @@ def test_a_running_assistant_sees_other_processes_writes(make_assistant, tmp_pat
     assert "skerry.txt" not in [d.doc_id for d in running.documents()]
     for question in QUESTIONS:  # and everything else still answers
         assert running.ask(question).citations
+    same_as_a_fresh_start(running, make_assistant, QUESTIONS + ["Who painted the lighthouse?"])
+
+    write_corpus(corpus, 2)  # documents 1 and 3 changed, 5 deleted, 7 added, the rest as they were
+    assert cli("ingest", "--quiet", str(corpus), index=index).returncode == 0
+    same_as_a_fresh_start(running, make_assistant, QUESTIONS + ["What did keeper 72 record?", "What did keeper 13 record?"])
 
 
 WRITER = textwrap.dedent("""

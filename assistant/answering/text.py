@@ -54,7 +54,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
+    """The one English Snowball stemmer (ours and BM25's tokens are stemmed alike)."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -67,7 +68,7 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Stemmed content words (stop words removed): what lexical overlap is measured on."""
     kept = [w for w in words(text) if w not in STOPWORDS]
-    return _stemmer().stemWords(kept)
+    return stemmer().stemWords(kept)
 
 
 class Idf:
@@ -81,6 +82,13 @@ class Idf:
             df.update(set(terms(text)))
         self.n = max(n, 1)
         self.df = df
+
+    @classmethod
+    def from_counts(cls, df: Counter[str], n: int) -> Idf:
+        """From document frequencies counted elsewhere (assistant/mirror.py keeps them per document)."""
+        idf = cls(())
+        idf.n, idf.df = max(n, 1), df
+        return idf
 
     def __call__(self, term: str) -> float:
         return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
