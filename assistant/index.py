@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import ingest as ingestion
+from assistant import mirror_cache
 from assistant.ingest.repair import heal
 from assistant.mirror import Lexicon, Mirror, read_mirror
 from assistant.models import DocumentInfo, IngestReport, Paragraph
@@ -40,6 +41,8 @@ class ParagraphIndex:
         self._lock = threading.RLock()
         self._derived: dict[str, tuple[Mirror, object]] = {}  # name -> (mirror it was built from, value)
         self._lexicon = Lexicon()
+        # a folder index keeps its mirror on disk for the next process (assistant/mirror_cache.py)
+        self._cache_folder: Path | None = self.store.folder if self.store.local else None
 
     # --- state -------------------------------------------------------------------------------------
     def revision(self) -> int:
@@ -74,6 +77,10 @@ class ParagraphIndex:
     def mirror(self) -> Mirror:
         with self._lock:
             revision = self.store.revision()
+            if self._mirror is None and self._cache_folder is not None:
+                saved = mirror_cache.load(self._cache_folder)  # a previous mirror, checked against the store below
+                if saved is not None:
+                    self._mirror, self._lexicon = saved
             if self._mirror is None or not self._is_current(self._mirror, revision):
                 self._mirror = self._load_mirror(revision)
             return self._mirror
@@ -84,7 +91,8 @@ class ParagraphIndex:
         for _ in range(MIRROR_ATTEMPTS):
             documents = self.store.documents()
             expected = sum(d.chunks for d in documents)
-            mirror = read_mirror(self.store, revision, {d.doc_id: d.sha256 for d in documents}, self._mirror)
+            mirror = read_mirror(self.store, revision, {d.doc_id: d.sha256 for d in documents}, self._mirror,
+                                 {d.doc_id: d.chunks for d in documents})
             if len(mirror.ids) == expected or not expected:
                 break
             revision = self.store.revision()  # rows moved under the read (another process wrote): read again
@@ -105,7 +113,8 @@ class ParagraphIndex:
     def lexicon(self, mirror: Mirror) -> Lexicon:
         """BM25 tokens and IDF counts for `mirror`, tokenising only the documents that changed since the last."""
         with self._lock:
-            self._lexicon.update(mirror)
+            if self._lexicon.update(mirror) and self._cache_folder is not None:
+                mirror_cache.save_later(self._cache_folder, mirror, self._lexicon)
             return self._lexicon
 
     def paragraph(self, doc_id: str, number: int) -> Paragraph | None:

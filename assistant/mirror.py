@@ -35,12 +35,16 @@ class Mirror:
     row_of: dict[str, int] = field(default_factory=dict)  # chunk id -> its row; dense results outside are ignored
     shas: dict[str, str] = field(default_factory=dict)  # doc_id -> the content hash of the version mirrored
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc_id -> its rows [start, end)
+    read: set[str] = field(default_factory=set)  # the documents read from the store (not taken from the previous)
 
 
-def read_mirror(store, revision: Revision, committed: dict[str, str], previous: Mirror | None) -> Mirror:
+def read_mirror(store, revision: Revision, committed: dict[str, str], previous: Mirror | None,
+                chunks: dict[str, int] | None = None) -> Mirror:
     """The committed rows (`committed`: doc_id -> content hash), reusing `previous` for the documents it already
-    holds at the same hash and reading only the others from the store."""
-    reused = {d for d, sha in committed.items() if previous is not None and previous.shas.get(d) == sha}
+    holds at the same hash (and, when `chunks` gives each document's chunk count, as many rows) and reading only
+    the others from the store."""
+    reused = {d for d, sha in committed.items() if previous is not None and previous.shas.get(d) == sha
+              and (chunks is None or _rows(previous, d) == chunks.get(d))}
     wanted = [d for d in committed if d not in reused]
     fresh: dict[str, list] = {}
     if wanted:  # a first read takes every row at once: a filter naming all documents would only slow it down
@@ -75,11 +79,12 @@ def read_mirror(store, revision: Revision, committed: dict[str, str], previous: 
         if len(ids) > start:
             spans[doc_id] = (start, len(ids))
     return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp,
-                  {chunk: row for row, chunk in enumerate(ids)}, {d: committed[d] for d in spans}, spans)
+                  {chunk: row for row, chunk in enumerate(ids)}, {d: committed[d] for d in spans}, spans,
+                  set(wanted))
 
 
 @dataclass
-class _DocumentTerms:
+class DocumentTerms:
     bm25_tokens: list[list[str]]  # per chunk: bm25s's tokens (its stop words, Snowball stems)
     df: Counter  # per term of ours (`terms`): in how many of the document's chunks it occurs
 
@@ -89,18 +94,27 @@ class Lexicon:
     tokenises only the documents that changed. One per ParagraphIndex; call `update` with each new mirror."""
 
     def __init__(self) -> None:
-        self._documents: dict[tuple[str, str], _DocumentTerms] = {}
+        self._documents: dict[tuple[str, str], DocumentTerms] = {}
         self._df: Counter = Counter()
         self._mirror: Mirror | None = None
 
-    def update(self, mirror: Mirror) -> None:
+    def update(self, mirror: Mirror) -> bool:
+        """Bring the counts to `mirror`; True when any document was tokenised or dropped."""
         if mirror is self._mirror:
-            return
+            return False
+        changed = False
         current = {(doc_id, sha) for doc_id, sha in mirror.shas.items()}
+        for doc_id, sha in current:  # rows read again, or kept terms that do not fit them: tokenise again
+            kept = self._documents.get((doc_id, sha))
+            if kept is not None and (doc_id in mirror.read or len(kept.bm25_tokens) != _rows(mirror, doc_id)):
+                self._df.subtract(self._documents.pop((doc_id, sha)).df)
+                changed = True
         for gone in set(self._documents) - current:
             self._df.subtract(self._documents.pop(gone).df)
+            changed = True
         new = sorted(current - set(self._documents))
         if new:
+            changed = True
             tokens = _bm25_tokens([t for doc_id, _ in new for t in _texts(mirror, doc_id)])
             at = 0
             for doc_id, sha in new:
@@ -108,11 +122,23 @@ class Lexicon:
                 df: Counter = Counter()
                 for text in texts:
                     df.update(set(terms(text)))
-                self._documents[(doc_id, sha)] = _DocumentTerms(tokens[at:at + len(texts)], df)
+                self._documents[(doc_id, sha)] = DocumentTerms(tokens[at:at + len(texts)], df)
                 self._df.update(df)
                 at += len(texts)
         self._df = +self._df  # drop the terms no document holds any more
         self._mirror = mirror
+        return changed
+
+    def seed(self, mirror: Mirror, documents: dict[tuple[str, str], DocumentTerms]) -> None:
+        """Start from saved terms (assistant/mirror_cache.py) of the documents `mirror` holds."""
+        self._documents = dict(documents)
+        self._df = Counter()
+        for entry in self._documents.values():
+            self._df.update(entry.df)
+        self._mirror = mirror
+
+    def terms_of(self, doc_id: str, sha: str) -> DocumentTerms:
+        return self._documents[(doc_id, sha)]
 
     def bm25_tokens(self) -> list[list[str]]:
         """Every chunk's BM25 tokens, in the mirror's row order."""
@@ -122,6 +148,11 @@ class Lexicon:
 
     def idf(self) -> Idf:
         return Idf.from_counts(Counter(self._df), len(self._mirror.ids) if self._mirror else 0)
+
+
+def _rows(mirror: Mirror, doc_id: str) -> int:
+    begin, end = mirror.spans.get(doc_id, (0, 0))
+    return end - begin
 
 
 def _texts(mirror: Mirror, doc_id: str) -> list[str]:

@@ -16,7 +16,9 @@ longer than 256 tokens and that each paragraph's chunks cover all of its text.
 
 Latency: p50/p95 over the news_dev_on_scale questions of retrieval alone (`Assistant.retrieve`: embedding the
 question + dense + BM25 + fusion) and of `Assistant.ask` (retrieval + offline answer), after one warm-up
-question (which builds the mirror, BM25 and IDF: its time is reported as first_query_s). Target: ask p50 <= 50 ms.
+question (which builds the mirror, BM25 and IDF: its time is reported as first_query_s; the saved mirror is deleted
+first), then the first question of a new Assistant that starts from the mirror the first one saved
+(first_query_with_saved_mirror_s; assistant/mirror_cache.py). Target: ask p50 <= 50 ms.
 The answers given are scored too (gold paragraph cited, answer present, declines), for information.
 Then, on a copy of the index, the next question of a running Assistant after another process added one small file
 (`after_another_process_adds_a_file`: only that document is read and tokenised again, assistant/mirror.py).
@@ -262,8 +264,15 @@ def main() -> None:
     else:
         print(f"Ingesting {CORPUS} in {args.parts} parts ...", flush=True)
         result["ingest"] = measure_ingest(records, index_dir, args.parts, args.bare_sample)
+    from assistant import mirror_cache
+
+    (index_dir / mirror_cache.FILE_NAME).unlink(missing_ok=True)  # the first start reads every row from Chroma
     assistant = Assistant(index_dir=index_dir, corpus_dir=folder / CORPUS)
     latency = measure_queries(assistant, c.read_jsonl(folder / QUESTIONS))
+    mirror_cache.wait()
+    started = time.perf_counter()  # the next process starts from the mirror the first one saved
+    Assistant(index_dir=index_dir, corpus_dir=folder / CORPUS).ask(c.read_jsonl(folder / QUESTIONS)[1]["question"])
+    latency["first_query_with_saved_mirror_s"] = round(time.perf_counter() - started, 2)
     result["chunking"] = check_chunks(assistant)
     result["latency"] = latency
     first_question = c.read_jsonl(folder / QUESTIONS)[0]["question"]
@@ -292,6 +301,8 @@ def main() -> None:
         ["longest chunk (tokens)", ch["max_chunk_tokens"], "<= 256"],
         ["paragraphs not fully covered by their chunks", ch["paragraphs_not_fully_covered"], "0"],
         ["first query (builds mirror, BM25, IDF) s", latency["first_query_s"], ""],
+        ["first query of the next process (saved mirror: mirror-cache.json) s",
+         latency["first_query_with_saved_mirror_s"], ""],
         ["next question after another process added one file, s",
          result["after_another_process_adds_a_file"]["next_question_s"], ""],
         ["retrieval p50 / p95 (ms)", f"{latency['retrieval_ms_p50']} / {latency['retrieval_ms_p95']}", ""],
