@@ -83,71 +83,54 @@ def read_mirror(store, revision: Revision, committed: dict[str, str], previous: 
                   set(wanted))
 
 
-@dataclass
-class DocumentTerms:
-    bm25_tokens: list[list[str]]  # per chunk: bm25s's tokens (its stop words, Snowball stems)
-    df: Counter  # per term of ours (`terms`): in how many of the document's chunks it occurs
-
-
 class Lexicon:
-    """Per document version, the BM25 tokens of its chunks and its share of the IDF counts, so that a new mirror
-    tokenises only the documents that changed. One per ParagraphIndex; call `update` with each new mirror."""
+    """Per document version, the BM25 tokens of its chunks, and the IDF counts over all chunks, kept in step with
+    one mirror, so that a new mirror tokenises only the documents that changed. A document's share of the counts is
+    not kept (it would cost more memory than its tokens): when it leaves, its chunks, still in the previous mirror,
+    are counted again and subtracted. One per ParagraphIndex; call `update` with each new mirror."""
 
     def __init__(self) -> None:
-        self._documents: dict[tuple[str, str], DocumentTerms] = {}
-        self._df: Counter = Counter()
-        self._mirror: Mirror | None = None
+        self.tokens: dict[tuple[str, str], list[list[str]]] = {}  # (doc_id, hash) -> per chunk, bm25s's tokens
+        self.df: Counter = Counter()  # per term of ours (`terms`): in how many chunks it occurs
+        self.mirror: Mirror | None = None  # the mirror `tokens` and `df` describe
 
     def update(self, mirror: Mirror) -> bool:
-        """Bring the counts to `mirror`; True when any document was tokenised or dropped."""
-        if mirror is self._mirror:
+        """Bring tokens and counts to `mirror`; True when any document was tokenised or dropped."""
+        if mirror is self.mirror:
             return False
-        changed = False
-        current = {(doc_id, sha) for doc_id, sha in mirror.shas.items()}
-        for doc_id, sha in current:  # rows read again, or kept terms that do not fit them: tokenise again
-            kept = self._documents.get((doc_id, sha))
-            if kept is not None and (doc_id in mirror.read or len(kept.bm25_tokens) != _rows(mirror, doc_id)):
-                self._df.subtract(self._documents.pop((doc_id, sha)).df)
-                changed = True
-        for gone in set(self._documents) - current:
-            self._df.subtract(self._documents.pop(gone).df)
-            changed = True
-        new = sorted(current - set(self._documents))
+        current = set(mirror.shas.items())
+        stale = {version for version in self.tokens if version not in current  # gone, or read again, or not fitting
+                 or version[0] in mirror.read or len(self.tokens[version]) != _rows(mirror, version[0])}
+        for doc_id, sha in stale:
+            del self.tokens[(doc_id, sha)]
+            self.df.subtract(_document_df(_texts(self.mirror, doc_id)))
+        new = sorted(current - set(self.tokens))
         if new:
-            changed = True
-            tokens = _bm25_tokens([t for doc_id, _ in new for t in _texts(mirror, doc_id)])
+            texts = [_texts(mirror, doc_id) for doc_id, _ in new]
+            tokens = _bm25_tokens([t for chunks in texts for t in chunks])
             at = 0
-            for doc_id, sha in new:
-                texts = _texts(mirror, doc_id)
-                df: Counter = Counter()
-                for text in texts:
-                    df.update(set(terms(text)))
-                self._documents[(doc_id, sha)] = DocumentTerms(tokens[at:at + len(texts)], df)
-                self._df.update(df)
-                at += len(texts)
-        self._df = +self._df  # drop the terms no document holds any more
-        self._mirror = mirror
-        return changed
-
-    def seed(self, mirror: Mirror, documents: dict[tuple[str, str], DocumentTerms]) -> None:
-        """Start from saved terms (assistant/mirror_cache.py) of the documents `mirror` holds."""
-        self._documents = dict(documents)
-        self._df = Counter()
-        for entry in self._documents.values():
-            self._df.update(entry.df)
-        self._mirror = mirror
-
-    def terms_of(self, doc_id: str, sha: str) -> DocumentTerms:
-        return self._documents[(doc_id, sha)]
+            for version, chunks in zip(new, texts):
+                self.tokens[version] = tokens[at:at + len(chunks)]
+                self.df.update(_document_df(chunks))
+                at += len(chunks)
+        self.df = +self.df  # drop the terms no chunk holds any more
+        self.mirror = mirror
+        return bool(stale or new)
 
     def bm25_tokens(self) -> list[list[str]]:
         """Every chunk's BM25 tokens, in the mirror's row order."""
-        mirror = self._mirror
-        return [row for doc_id in sorted(mirror.spans) for row in self._documents[(doc_id, mirror.shas[doc_id])]
-                .bm25_tokens]
+        mirror = self.mirror
+        return [row for doc_id in sorted(mirror.spans) for row in self.tokens[(doc_id, mirror.shas[doc_id])]]
 
     def idf(self) -> Idf:
-        return Idf.from_counts(Counter(self._df), len(self._mirror.ids) if self._mirror else 0)
+        return Idf.from_counts(Counter(self.df), len(self.mirror.ids) if self.mirror else 0)
+
+
+def _document_df(texts: list[str]) -> Counter:
+    df: Counter = Counter()
+    for text in texts:
+        df.update(set(terms(text)))
+    return df
 
 
 def _rows(mirror: Mirror, doc_id: str) -> int:

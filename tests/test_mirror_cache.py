@@ -44,13 +44,15 @@ def test_a_saved_mirror_never_changes_an_answer(tmp_path):
     assert stale == from_the_store(index)
     assert stale != reference and any(c and c[0][0] == "doc7.txt" for _, c, _ in stale)  # the new document answers
 
-    saved = json.loads((index / "mirror-cache.json").read_text(encoding="utf-8"))
-    doc = next(d for d in saved["documents"] if d["doc_id"] == "doc7.txt")
+    cache = index / "mirror-cache.json"
+    header, *documents, trailer = [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
+    doc = next(d for d in documents if d["doc_id"] == "doc7.txt")
     for field in ("ids", "texts", "paragraph_of", "tokens"):  # a document's last chunk lost from the file
         doc[field] = doc[field][:-1]
-    (index / "mirror-cache.json").write_text(json.dumps(saved), encoding="utf-8")
-    assert answers(index) == stale
+    header["chunks"] -= 1
+    cache.write_text("".join(json.dumps(x) + "\n" for x in [header, *documents, trailer]), encoding="utf-8")
+    assert answers(index) == stale  # (its checksum no longer matches: the file is read from the store again)
 
-    (index / "mirror-cache.json").write_text('{"format": 1, "documents": [{"doc_id": ', encoding="utf-8")
+    cache.write_text('{"format": 2, "chunks": 3, "df": {"keeper": ', encoding="utf-8")
     assert answers(index) == stale  # a torn file is ignored
-    assert json.loads((index / "mirror-cache.json").read_text(encoding="utf-8"))["format"] == 1  # and rewritten
+    assert json.loads(cache.read_text(encoding="utf-8").splitlines()[0])["format"] == 2  # and written again
