@@ -3,10 +3,11 @@
 `collect(paths)` walks the given paths and yields either a parsed Document or a Skipped entry that says why a
 file was not used; nothing here raises for one bad file, so one bad file never stops an ingest.
 
-A reader is one function per format, `read(path, doc_id) -> Document`, registered in READERS by suffix (JSON
-Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file` checks
-it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
-DTD): see limits.py.
+A reader is one function per format, `read(path, doc_id, limits) -> Document`, registered in READERS by suffix
+(JSON Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file`
+checks it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
+DTD): see limits.py. Every reader is given the Limits; a reader whose file can hold more than its size shows
+(PDF: compressed streams, text laid out page by page) also bounds itself with them while it reads.
 """
 
 from __future__ import annotations
@@ -130,9 +131,7 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
             for item in read_jsonl(path):
                 yield check_paragraphs(item, limits) if isinstance(item, Document) else Skipped(*item)
         else:
-            read = READERS[suffix]
-            doc = read(path, doc_id, limits) if read is read_pdf else read(path, doc_id)  # PDF: bounded as read
-            yield check_paragraphs(doc, limits)
+            yield check_paragraphs(READERS[suffix](path, doc_id, limits), limits)
     except ReaderError as exc:
         yield Skipped(str(path), str(exc))
     except (OSError, UnicodeError) as exc:

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space, read_text_file
+from assistant.readers.limits import Limits
 
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt",
           "figcaption", "caption", "div", "section", "article", "main", "header", "footer",
@@ -129,7 +130,7 @@ def html_title(soup: BeautifulSoup, fallback: str) -> str:
     return normalise_space(heading.get_text(" ")) if heading else fallback
 
 
-def read_html(path: Path, doc_id: str) -> Document:
+def read_html(path: Path, doc_id: str, limits: Limits) -> Document:
     soup = BeautifulSoup(read_text_file(path), "html.parser")
     blocks: list[str] = []
     html_blocks(content_root(soup), blocks)

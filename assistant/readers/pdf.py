@@ -41,8 +41,7 @@ def _clean(block: str) -> str:
     return normalise_space(block)
 
 
-def read_pdf(path: Path, doc_id: str, limits: Limits | None = None) -> Document:
-    limits = limits or Limits.defaults()
+def read_pdf(path: Path, doc_id: str, limits: Limits) -> Document:
     blocks: list[str] = []
     pages: list[int] = []
     size = 0
