@@ -24,7 +24,7 @@ from assistant.readers.docx import read_docx
 from assistant.readers.epub import read_epub
 from assistant.readers.html import read_html
 from assistant.readers.jsonl import read_jsonl
-from assistant.readers.limits import Limits, check_file
+from assistant.readers.limits import Limits, check_file, too_many_paragraphs
 from assistant.readers.pdf import read_pdf
 from assistant.readers.pptx import read_pptx
 from assistant.readers.tables import read_csv, read_xlsx
@@ -147,8 +147,7 @@ def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:
     package can hold a great many (a 1 MB .docx of 600,000 empty-looking table rows)."""
     if len(doc.paragraphs) <= limits.max_paragraphs:
         return doc
-    return Skipped(doc.source or doc.doc_id, f"too many paragraphs for one document ({len(doc.paragraphs):,}; the "
-                   f"limit is {limits.max_paragraphs:,}, setting max_document_paragraphs): split it into several files")
+    return Skipped(doc.source or doc.doc_id, too_many_paragraphs(limits, count=len(doc.paragraphs)))
 
 
 def _short(exc: Exception, limit: int = 160) -> str:
