@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from assistant.furniture import COPYRIGHT
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space, read_text_file
 from assistant.readers.limits import Limits
@@ -37,7 +38,6 @@ SKIP = {"script", "style", "noscript", "template", "head", "nav", "svg", "form",
 SKIP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
               "menubar"}
 _BANNER = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
-_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b|all rights reserved)", re.IGNORECASE)
 COPYRIGHT_MAX_CHARS = 200
 
 
@@ -60,7 +60,9 @@ def _is_furniture(tag: Tag, page: bool = True) -> bool:
 
 
 def _keep(text: str) -> bool:
-    return bool(text) and not (len(text) <= COPYRIGHT_MAX_CHARS and _COPYRIGHT.match(text))
+    """Not empty, and not a short block that starts as a copyright line (assistant/furniture.py): a list item
+    "(c) Closed on holidays." is content, "(c) 2025 Town hall" is not."""
+    return bool(text) and not (len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT.match(text))
 
 
 def html_blocks(node: Tag, out: list[str], page: bool = True) -> None:
