@@ -36,14 +36,13 @@ from assistant.models import DocumentInfo
 from assistant.settings import Settings
 from assistant.store.base import ChunkRow, Revision
 from assistant.store import chroma_files as files
-from assistant.store.chroma_files import REBUILD
+from assistant.store.chroma_files import NO_VECTOR, REBUILD
 from assistant.store.locks import chroma_access, check_lock_file, write_lock
 from assistant.store.vectors import VectorCopy
 
 DOCUMENTS = ".documents"  # suffix of the document-rows collection
 FORMAT = 2  # document rows are authoritative; an index without them (format 1) is adopted by ingest/repair.py
 PAGE = 5000
-NO_VECTOR = [1.0]  # document rows carry no meaning in vector space; Chroma wants a vector anyway
 
 
 class ChromaStore:
