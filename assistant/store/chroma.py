@@ -51,6 +51,7 @@ class ChromaStore:
         self.embedding_name = embedding_name
         self.local = not settings.uses_chroma_server
         self.folder = Path(settings.index_dir)
+        self._lock_folder = self.folder.resolve()  # the access lock's key (locks.py), resolved once, not per call
         self.names = (settings.collection, settings.collection + DOCUMENTS)
         self.where = (f"the index at {self.folder}" if self.local else
                       f"the Chroma server at {mask_url(settings.chroma_host)}:{settings.chroma_port} "
@@ -98,7 +99,7 @@ class ChromaStore:
         self._apply_ef_search()
 
     def _access(self, write: bool):
-        return chroma_access(self.folder, exclusive=write) if self.local else contextlib.nullcontext()
+        return chroma_access(self._lock_folder, exclusive=write) if self.local else contextlib.nullcontext()
 
     def _open_collections(self) -> None:
         try:
