@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -163,26 +164,38 @@ def fit_ranking(examples) -> dict[str, float]:
     return listwise_model(groups, LEXICAL)
 
 
-class CachedCoverage:
-    """`soft_coverage.soft_coverage` behind a (question, text) -> value cache kept on disk between runs: the
-    MiniLM pass over 6,000 question/sentence pairs takes minutes, a feature experiment should take seconds."""
+class PairCache:
+    """A slow model's value per (question, text), kept in a JSON file between runs: a feature experiment should take
+    seconds, not the minutes of a model pass over thousands of pairs. `values` runs `compute` only on the texts not
+    cached yet, in one batch."""
 
-    FILE = c.CACHE / "answerability" / "soft_coverage.json"
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.cache = json.loads(file.read_text()) if file.is_file() else {}
+
+    def values(self, question: str, texts: list[str], compute: Callable[[list[str]], list[float]]) -> list[float]:
+        keys = [f"{question}\n{t}" for t in texts]
+        todo = [(k, t) for k, t in zip(keys, texts) if k not in self.cache]
+        if todo:
+            self.cache.update(zip([k for k, _ in todo], compute([t for _, t in todo])))
+        return [self.cache[k] for k in keys]
+
+    def save(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        self.file.write_text(json.dumps(self.cache))
+
+
+class CachedCoverage(PairCache):
+    """`soft_coverage.soft_coverage` behind a PairCache (the MiniLM pass over 6,000 question/sentence pairs takes
+    minutes)."""
 
     def __init__(self) -> None:
-        self.cache = json.loads(self.FILE.read_text()) if self.FILE.is_file() else {}
+        super().__init__(c.CACHE / "answerability" / "soft_coverage.json")
 
     def __call__(self, question: str, text: str) -> float:
         from assistant.answering.soft_coverage import soft_coverage
 
-        key = f"{question}\n{text}"
-        if key not in self.cache:
-            self.cache[key] = soft_coverage(question, text)
-        return self.cache[key]
-
-    def save(self) -> None:
-        self.FILE.parent.mkdir(parents=True, exist_ok=True)
-        self.FILE.write_text(json.dumps(self.cache))
+        return self.values(question, [text], lambda texts: [soft_coverage(question, t) for t in texts])[0]
 
 
 def simulate(examples, weights) -> list[dict]:
@@ -380,35 +393,31 @@ def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> 
     return model, cv_conf, report
 
 
-class CachedCrossEncoder:
-    """The answerer's CrossEncoder behind a (question, text) -> logit cache kept on disk between runs; `ms` holds
-    the time per text of every batch that ran the model."""
+class CachedCrossEncoder(PairCache):
+    """The answerer's CrossEncoder behind a PairCache of its logits (one file per model); `ms` holds the time per
+    text of every batch that ran the model."""
 
     def __init__(self, path: Path, max_tokens: int = 128) -> None:
         import hashlib
 
         from cross_encoder_onnx import CrossEncoder
 
+        model = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        super().__init__(c.CACHE / "answerability" / f"logits-{model}.json")
         self.encoder = CrossEncoder(path, max_tokens)
-        self.file = c.CACHE / "answerability" / f"logits-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.json"
-        self.cache = json.loads(self.file.read_text()) if self.file.is_file() else {}
         self.ms: list[float] = []
 
     def logits(self, question: str, texts: list[str]) -> list[float]:
-        keys = [f"{question}\n{t}" for t in texts]
-        todo = [(k, t) for k, t in zip(keys, texts) if k not in self.cache]
-        if todo:
-            started = time.perf_counter()
-            for (k, _), v in zip(todo, self.encoder.logits(question, [t for _, t in todo])):
-                self.cache[k] = v
-            self.ms.append((time.perf_counter() - started) * 1000 / len(todo))
-        return [self.cache[k] for k in keys]
+        return self.values(question, texts, lambda todo: self._run(question, todo))
+
+    def _run(self, question: str, texts: list[str]) -> list[float]:
+        started = time.perf_counter()
+        logits = self.encoder.logits(question, texts)
+        self.ms.append((time.perf_counter() - started) * 1000 / len(texts))
+        return logits
 
     def logit(self, question: str, text: str) -> float:
         return self.logits(question, [text])[0]
-
-    def save(self) -> None:
-        self.file.write_text(json.dumps(self.cache))
 
 
 def fit_stacked(features_model, x, y, kinds, articles, names, logit, holdout, failed, cap) -> tuple[dict, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,14 @@ ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 PROMPT = "\n> "
 PROVINCE = f"The airstrikes were carried out in the eastern province of Deir al-Zour {cite(2)}."
 ORDERED = f"They were carried out under the direction of President Biden {cite(2)}."
+
+
+def ctrl_c_interrupts() -> None:
+    """Run in the child before `assistant chat` starts: Ctrl-C interrupts it, as it does a command typed at a
+    terminal. A test run started in the background by a non-interactive shell (`pytest ... &`, a CI script) has
+    SIGINT ignored; every child inherits that, and Python then never raises KeyboardInterrupt, so the Ctrl-C the
+    test types would be echoed and do nothing (the answer streams on to its end)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture
@@ -35,7 +44,8 @@ def chat(seeded_index, scripted, tmp_path):
 
     def start(*args: str) -> pexpect.spawn:
         child = pexpect.spawn(ASSISTANT, ["chat", *args], env=env, cwd=str(work), encoding="utf-8",
-                              codec_errors="replace", timeout=120, dimensions=(50, 400))
+                              codec_errors="replace", timeout=120, dimensions=(50, 400),
+                              preexec_fn=ctrl_c_interrupts)
         children.append(child)
         child.expect("/help for commands, Ctrl-D to leave.")
         child.expect(PROMPT)

@@ -170,9 +170,11 @@ def test_page_without_main_keeps_its_content_but_not_its_navigation_or_copyright
     path.write_text("<body><div role='navigation'>Menu</div><h2>Opening hours</h2><p>Daily 9 to 5.</p>"
                     "<table><tr><th>Day</th><th>Hours</th></tr><tr><td>Mon</td><td><b>closed</b></td></tr></table>"
                     "<table><tr><td><p>Layout cell one.</p></td><td><p>Layout cell two.</p></td></tr></table>"
-                    "<p>Copyright 2025 Town hall</p></body>", encoding="utf-8")
+                    "<ol><li>(c) Closed on holidays.</li></ol><p>Copyright 2025 Town hall</p><p>(c) 2025 Town hall</p>"
+                    "</body>", encoding="utf-8")
     assert [p.text for p in only(path).paragraphs] == [
-        "Opening hours", "Daily 9 to 5.", "Day | Hours", "Mon | closed", "Layout cell one.", "Layout cell two."]
+        "Opening hours", "Daily 9 to 5.", "Day | Hours", "Mon | closed", "Layout cell one.", "Layout cell two.",
+        "(c) Closed on holidays."]  # a list label, not a copyright line
 
 
 def test_pptx_csv_and_pdf_are_ingested_and_cited_with_their_page(tmp_path):

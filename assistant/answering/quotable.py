@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 from assistant.answering.text import words
+from assistant.furniture import COPYRIGHT
 
 HEADING_WORDS = 12  # a paragraph this short with no sentence end reads as a title, a menu item or a caption
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s")
 _CAPTION = re.compile(r"^\s*(?:(?:table|figure|fig\.?|chart|exhibit|graph|plate)\s+(?:\d+|[ivxlc]+)(?:\.\d+)?\s*[.:–—-]"
                       r"|(?:source|photo|image|credit|caption)s?\s*:)", re.IGNORECASE)
-_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|^\s*copyright\b|\ball rights reserved\b", re.IGNORECASE)
 _NAVIGATION = re.compile(r"\b(?:skip to (?:main )?content|back to top|sign (?:in|up)|log ?in|subscribe|newsletter|"
                          r"privacy policy|terms of (?:use|service)|cookie (?:policy|settings)|contact us|about us|"
                          r"follow us|share (?:this|on)|read more|click here|all rights reserved|site ?map)\b",
@@ -43,7 +43,7 @@ def is_heading(text: str) -> bool:
 
 def is_furniture(sentence: str) -> bool:
     """A caption, a copyright line or a navigation/footer line (a menu, 'Privacy Policy | Terms of Use')."""
-    if _CAPTION.match(sentence) or _COPYRIGHT.search(sentence):
+    if _CAPTION.match(sentence) or COPYRIGHT.search(sentence):
         return True
     menu = len(_SEPARATORS.findall(sentence)) >= 2 and not is_table_row(sentence)
     return len(_NAVIGATION.findall(sentence)) >= 2 or menu or bool(_NAVIGATION.match(sentence.strip()))

@@ -149,5 +149,6 @@ class Pipeline:
 
 def drop_other_versions(store: Store, keep: dict[str, str]) -> None:
     """Delete every chunk of these documents that is not of the version kept (sha256 per doc_id)."""
-    stale = [i for i in store.chunk_ids(list(keep)) if version_of(i)[1] != keep[version_of(i)[0]][:16]]
+    kept = {(doc_id, sha256[:16]) for doc_id, sha256 in keep.items()}
+    stale = [i for i in store.chunk_ids(list(keep)) if version_of(i) not in kept]
     store.delete(stale)

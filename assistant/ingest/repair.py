@@ -19,8 +19,8 @@ from assistant.store import Revision, Store, version_of
 
 def sweep(store: Store) -> int:
     """Delete every chunk row that belongs to no committed document version; returns how many."""
-    committed = {d.doc_id: d.sha256[:16] for d in store.documents()}
-    orphans = [i for i in store.chunk_ids() if committed.get(version_of(i)[0]) != version_of(i)[1]]
+    committed = {(d.doc_id, d.sha256[:16]) for d in store.documents()}
+    orphans = [i for i in store.chunk_ids() if version_of(i) not in committed]
     store.delete(orphans)
     return len(orphans)
 

@@ -3,10 +3,11 @@
 `collect(paths)` walks the given paths and yields either a parsed Document or a Skipped entry that says why a
 file was not used; nothing here raises for one bad file, so one bad file never stops an ingest.
 
-A reader is one function per format, `read(path, doc_id) -> Document`, registered in READERS by suffix (JSON
-Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file` checks
-it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
-DTD): see limits.py.
+A reader is one function per format, `read(path, doc_id, limits) -> Document`, registered in READERS by suffix
+(JSON Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file`
+checks it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
+DTD): see limits.py. Every reader is given the Limits; a reader whose file can hold more than its size shows
+(PDF: compressed streams, text laid out page by page) also bounds itself with them while it reads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from assistant.readers.docx import read_docx
 from assistant.readers.epub import read_epub
 from assistant.readers.html import read_html
 from assistant.readers.jsonl import read_jsonl
-from assistant.readers.limits import Limits, check_file
+from assistant.readers.limits import Limits, check_file, too_many_paragraphs
 from assistant.readers.pdf import read_pdf
 from assistant.readers.pptx import read_pptx
 from assistant.readers.tables import read_csv, read_xlsx
@@ -130,9 +131,7 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
             for item in read_jsonl(path):
                 yield check_paragraphs(item, limits) if isinstance(item, Document) else Skipped(*item)
         else:
-            read = READERS[suffix]
-            doc = read(path, doc_id, limits) if read is read_pdf else read(path, doc_id)  # PDF: bounded as read
-            yield check_paragraphs(doc, limits)
+            yield check_paragraphs(READERS[suffix](path, doc_id, limits), limits)
     except ReaderError as exc:
         yield Skipped(str(path), str(exc))
     except (OSError, UnicodeError) as exc:
@@ -148,8 +147,7 @@ def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:
     package can hold a great many (a 1 MB .docx of 600,000 empty-looking table rows)."""
     if len(doc.paragraphs) <= limits.max_paragraphs:
         return doc
-    return Skipped(doc.source or doc.doc_id, f"too many paragraphs for one document ({len(doc.paragraphs):,}; the "
-                   f"limit is {limits.max_paragraphs:,}, setting max_document_paragraphs): split it into several files")
+    return Skipped(doc.source or doc.doc_id, too_many_paragraphs(limits, count=len(doc.paragraphs)))
 
 
 def _short(exc: Exception, limit: int = 160) -> str:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
+from assistant.readers.limits import Limits
 
 
-def read_docx(path: Path, doc_id: str) -> Document:
+def read_docx(path: Path, doc_id: str, limits: Limits) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError

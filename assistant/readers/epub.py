@@ -23,6 +23,7 @@ from defusedxml import ElementTree
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
 from assistant.readers.html import html_blocks
+from assistant.readers.limits import Limits
 
 NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
       "dc": "http://purl.org/dc/elements/1.1/", "enc": "http://www.w3.org/2001/04/xmlenc#"}
@@ -60,7 +61,7 @@ def _encrypted(book: zipfile.ZipFile) -> set[str]:
     return {posixpath.normpath(unquote(ref.get("URI", ""))) for ref in refs}
 
 
-def read_epub(path: Path, doc_id: str) -> Document:
+def read_epub(path: Path, doc_id: str, limits: Limits) -> Document:
     blocks: list[str] = []
     with zipfile.ZipFile(path) as book:
         title, chapters = _chapters(book)

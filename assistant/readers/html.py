@@ -24,8 +24,10 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from assistant.furniture import COPYRIGHT
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space, read_text_file
+from assistant.readers.limits import Limits
 
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt",
           "figcaption", "caption", "div", "section", "article", "main", "header", "footer",
@@ -36,7 +38,6 @@ SKIP = {"script", "style", "noscript", "template", "head", "nav", "svg", "form",
 SKIP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
               "menubar"}
 _BANNER = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
-_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b|all rights reserved)", re.IGNORECASE)
 COPYRIGHT_MAX_CHARS = 200
 
 
@@ -59,7 +60,9 @@ def _is_furniture(tag: Tag, page: bool = True) -> bool:
 
 
 def _keep(text: str) -> bool:
-    return bool(text) and not (len(text) <= COPYRIGHT_MAX_CHARS and _COPYRIGHT.match(text))
+    """Not empty, and not a short block that starts as a copyright line (assistant/furniture.py): a list item
+    "(c) Closed on holidays." is content, "(c) 2025 Town hall" is not."""
+    return bool(text) and not (len(text) <= COPYRIGHT_MAX_CHARS and COPYRIGHT.match(text))
 
 
 def html_blocks(node: Tag, out: list[str], page: bool = True) -> None:
@@ -129,7 +132,7 @@ def html_title(soup: BeautifulSoup, fallback: str) -> str:
     return normalise_space(heading.get_text(" ")) if heading else fallback
 
 
-def read_html(path: Path, doc_id: str) -> Document:
+def read_html(path: Path, doc_id: str, limits: Limits) -> Document:
     soup = BeautifulSoup(read_text_file(path), "html.parser")
     blocks: list[str] = []
     html_blocks(content_root(soup), blocks)

@@ -74,6 +74,16 @@ def _mb(size: float) -> str:
     return f"{size / MB:,.1f} MB"
 
 
+def too_many_paragraphs(limits: Limits, count: int | None = None, page: int | None = None) -> str:
+    """The refusal of a document of more paragraphs than `max_document_paragraphs` (why there is a limit:
+    readers/__init__.py `check_paragraphs`): with the `count` of a document read whole, or the `page` at which a
+    PDF being read passed the limit (pdf.py stops there)."""
+    found = (f"more than {limits.max_paragraphs:,} by page {page};" if page is not None else
+             f"{count:,}; the limit is {limits.max_paragraphs:,},")
+    return (f"too many paragraphs for one document ({found} setting max_document_paragraphs): split it into "
+            "several files")
+
+
 def check_file(path: Path, limits: Limits) -> None:
     """Raise ReaderError when `path` is larger than allowed or, for a zip package, expands beyond the caps."""
     size = path.stat().st_size

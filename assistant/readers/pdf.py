@@ -30,7 +30,7 @@ from pathlib import Path
 
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
-from assistant.readers.limits import MB, RATIO_FLOOR, Limits
+from assistant.readers.limits import MB, RATIO_FLOOR, Limits, too_many_paragraphs
 
 MAX_PAGE_CHARS = 100_000  # a dense newspaper page holds about 40,000; laying out 100,000 takes some 450 MB
 _INFLATE_PIECE = 1 << 20
@@ -41,8 +41,7 @@ def _clean(block: str) -> str:
     return normalise_space(block)
 
 
-def read_pdf(path: Path, doc_id: str, limits: Limits | None = None) -> Document:
-    limits = limits or Limits.defaults()
+def read_pdf(path: Path, doc_id: str, limits: Limits) -> Document:
     blocks: list[str] = []
     pages: list[int] = []
     size = 0
@@ -57,9 +56,7 @@ def read_pdf(path: Path, doc_id: str, limits: Limits | None = None) -> Document:
                 if size > limits.max_text_bytes:
                     raise too_much_text(limits.max_text_bytes, page_number)
                 if len(blocks) > limits.max_paragraphs:
-                    raise ReaderError(f"too many paragraphs for one document (more than {limits.max_paragraphs:,} "
-                                      f"by page {page_number}; setting max_document_paragraphs): split it into "
-                                      "several files")
+                    raise ReaderError(too_many_paragraphs(limits, page=page_number))
             device.budget = limits.max_text_bytes - size  # characters the next page may still lay out
     except ReaderError:
         raise

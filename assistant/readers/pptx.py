@@ -16,6 +16,7 @@ from pathlib import Path
 
 from assistant.models import Document
 from assistant.readers.base import ReaderError, build_document, join_blocks, normalise_space
+from assistant.readers.limits import Limits
 from assistant.readers.llama import file_readers
 
 NOTES_LABEL = "[Speaker Notes]:"
@@ -40,7 +41,7 @@ def _slide_blocks(meta: dict) -> list[str]:
     return blocks
 
 
-def read_pptx(path: Path, doc_id: str) -> Document:
+def read_pptx(path: Path, doc_id: str, limits: Limits) -> Document:
     reader = file_readers().PptxReader(extract_images=False, context_consolidation_with_llm=False, num_workers=0,
                                        batch_size=SLIDES_PER_BATCH, raise_on_error=True)
     try:

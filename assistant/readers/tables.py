@@ -24,6 +24,7 @@ from pathlib import Path
 from assistant.models import Document
 from assistant.readers.base import (ReaderError, build_document, join_blocks, normalise_space, not_text,
                                     text_encoding)
+from assistant.readers.limits import Limits
 from assistant.readers.llama import file_readers
 
 FIELD, PAIR = "\x1e", "\x1f"
@@ -51,7 +52,7 @@ def _dialect(sample: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def read_csv(path: Path, doc_id: str) -> Document:
+def read_csv(path: Path, doc_id: str, limits: Limits) -> Document:
     encoding = text_encoding(path)
     blocks: list[str] = []
     try:
@@ -74,7 +75,7 @@ def read_csv(path: Path, doc_id: str) -> Document:
     return build_document(doc_id, path.stem, text, spans, str(path.resolve()))
 
 
-def read_xlsx(path: Path, doc_id: str) -> Document:
+def read_xlsx(path: Path, doc_id: str, limits: Limits) -> Document:
     reader = file_readers().PandasExcelReader(concat_rows=False, sheet_name=None, field_separator=FIELD,
                                               key_value_separator=PAIR, pandas_config={"dtype": str})
     blocks = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assistant.models import Document
 from assistant.readers.base import blank_line_spans, build_document, read_text_file, title_from_name
+from assistant.readers.limits import Limits
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _MACHINE_NAME = re.compile(r"[0-9a-f_\-.]*[0-9][0-9a-f_\-.]*", re.IGNORECASE)  # e.g. 000_f1b9941059cdcad5
@@ -37,7 +38,7 @@ def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return out
 
 
-def read_text(path: Path, doc_id: str) -> Document:
+def read_text(path: Path, doc_id: str, limits: Limits) -> Document:
     text = read_text_file(path)
     spans = blank_line_spans(text)
     title = plain_text_title(path, text[spans[0][0]:spans[0][1]]) if spans else title_from_name(path)

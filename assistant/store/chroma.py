@@ -36,14 +36,13 @@ from assistant.models import DocumentInfo
 from assistant.settings import Settings
 from assistant.store.base import ChunkRow, Revision
 from assistant.store import chroma_files as files
-from assistant.store.chroma_files import REBUILD
+from assistant.store.chroma_files import NO_VECTOR, REBUILD
 from assistant.store.locks import chroma_access, check_lock_file, write_lock
 from assistant.store.vectors import VectorCopy
 
 DOCUMENTS = ".documents"  # suffix of the document-rows collection
 FORMAT = 2  # document rows are authoritative; an index without them (format 1) is adopted by ingest/repair.py
 PAGE = 5000
-NO_VECTOR = [1.0]  # document rows carry no meaning in vector space; Chroma wants a vector anyway
 
 
 class ChromaStore:
@@ -52,6 +51,7 @@ class ChromaStore:
         self.embedding_name = embedding_name
         self.local = not settings.uses_chroma_server
         self.folder = Path(settings.index_dir)
+        self._lock_folder = self.folder.resolve()  # the access lock's key (locks.py), resolved once, not per call
         self.names = (settings.collection, settings.collection + DOCUMENTS)
         self.where = (f"the index at {self.folder}" if self.local else
                       f"the Chroma server at {mask_url(settings.chroma_host)}:{settings.chroma_port} "
@@ -99,7 +99,7 @@ class ChromaStore:
         self._apply_ef_search()
 
     def _access(self, write: bool):
-        return chroma_access(self.folder, exclusive=write) if self.local else contextlib.nullcontext()
+        return chroma_access(self._lock_folder, exclusive=write) if self.local else contextlib.nullcontext()
 
     def _open_collections(self) -> None:
         try:

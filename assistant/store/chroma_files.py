@@ -1,4 +1,6 @@
-"""Chroma's files in a local index folder (chromadb 1.5): checked before chromadb touches them.
+"""Chroma's files in a local index folder (chromadb 1.5): checked before chromadb touches them. Also the two
+conventions chroma.py and chroma_repair.py share (REBUILD, NO_VECTOR): chroma.py imports chroma_repair, so they
+cannot live there.
 
 Why look at the files at all: measured with chromadb 1.5.9, a flushed HNSW segment with a deleted folder or a
 deleted `index_metadata.pickle` makes queries silently return fewer neighbours; a deleted `data_level0.bin` makes
@@ -24,6 +26,7 @@ from pathlib import Path
 
 SQLITE = "chroma.sqlite3"
 REBUILD = ".rebuild"  # suffix of a collection being rebuilt by `assistant check --repair`
+NO_VECTOR = [1.0]  # document rows carry no meaning in vector space; Chroma wants a vector anyway
 SEGMENT_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 HEADER = struct.Struct("<iQQQQ")  # version, offsetLevel0, max_elements, cur_element_count, size_data_per_element
 HEADER_BYTES = 100

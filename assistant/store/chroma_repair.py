@@ -11,7 +11,7 @@ drops a half-done one on the next open):
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -63,11 +63,8 @@ def _compare_vectors(store, ids: list[str]) -> list[str]:
     """Every row's vector must come back from Chroma, and (local) equal our copy."""
     unreadable = differing = 0
     copied = store.copy.ids() if store.copy else None
-    for start in range(0, len(ids), PAGE):
-        part = ids[start:start + PAGE]
-        try:
-            got = store._chunks.get(ids=part, include=["embeddings"])
-        except Exception:
+    for part, got in _chroma_vectors(store, ids):
+        if got is None:
             unreadable += len(part)
             continue
         unreadable += len(part) - len(got["ids"])
@@ -84,6 +81,18 @@ def _compare_vectors(store, ids: list[str]) -> list[str]:
     if copied is not None and (lacking := len(set(ids) - copied)):
         found.append(f"{store.copy.path.name} lacks the vectors of {lacking} chunk rows")
     return found
+
+
+def _chroma_vectors(store, ids: list[str]) -> Iterator[tuple[list[str], dict | None]]:
+    """Chroma's own vectors of `ids`, PAGE ids a call: (the ids asked, what Chroma returned, or None when the call
+    failed). A failed page is the caller's to count or skip: checking and rebuilding go on past a damaged part."""
+    for start in range(0, len(ids), PAGE):
+        part = ids[start:start + PAGE]
+        try:
+            got = store._chunks.get(ids=part, include=["embeddings"])
+        except Exception:  # whatever chromadb raises on a damaged segment
+            got = None
+        yield part, got
 
 
 def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
@@ -106,13 +115,9 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
     vectors = store.copy.get(ids) if store.copy else {}
     from_copy = len(vectors)
     if len(vectors) < len(ids) and not moved:  # Chroma's own vectors, when its segment is readable
-        for start in range(0, len(ids), PAGE):
-            part = [i for i in ids[start:start + PAGE] if i not in vectors]
-            try:
-                got = store._chunks.get(ids=part, include=["embeddings"])
+        for _, got in _chroma_vectors(store, [i for i in ids if i not in vectors]):
+            if got is not None:
                 vectors.update((i, np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], got["embeddings"]))
-            except Exception:
-                continue
     lost = [r for r in rows if r.id not in vectors]
     if lost:
         fresh = embed([r.text for r in lost])
@@ -135,7 +140,7 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
     meta["writes"] = int(meta.get("writes", 0)) + 1  # other processes reconnect to the new collections
     new_docs = client.create_collection(documents_name + files.REBUILD, embedding_function=None, metadata=meta)
     if documents["ids"]:
-        new_docs.add(ids=documents["ids"], embeddings=[[1.0]] * len(documents["ids"]),
+        new_docs.add(ids=documents["ids"], embeddings=[files.NO_VECTOR] * len(documents["ids"]),
                      metadatas=documents["metadatas"])
     client.delete_collection(documents_name)
     new_docs.modify(name=documents_name)

@@ -43,9 +43,13 @@ _chroma_turns: dict[str, threading.Lock] = {}  # one per folder: the threads of 
 
 
 def _turn(table: dict, folder: Path, make):
-    """This process's lock of `table` for the folder (one per resolved path, made on first use)."""
+    """This process's lock of `table` for the folder, made on first use. `folder` is resolved (one lock per folder,
+    however it is named): by write_lock, and for chroma_access once by the ChromaStore, not on every call."""
+    key = str(folder)
     with _registry:
-        return table.setdefault(str(Path(folder).resolve()), make())
+        if key not in table:
+            table[key] = make()
+        return table[key]
 
 
 def lock_path(folder: Path) -> Path:
@@ -71,7 +75,7 @@ def write_lock(settings: Settings) -> Iterator[None]:
     folder = Path(settings.index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     check_lock_file(folder)
-    with _turn(_in_process, folder, threading.RLock):
+    with _turn(_in_process, folder.resolve(), threading.RLock):
         with _file_lock(folder):
             yield
 
@@ -106,7 +110,8 @@ def _file_lock(folder: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def chroma_access(folder: Path, exclusive: bool) -> Iterator[None]:
     """Hold the folder's access lock (shared, or exclusive for a write) around one call into chromadb, after this
-    process's turn for the folder."""
+    process's turn for the folder. `folder` must be resolved: this runs around every chromadb call (4 a question),
+    so the ChromaStore resolves its folder once when it is built."""
     depth = getattr(_holding, "depth", 0)
     if depth:
         _holding.depth = depth + 1
