@@ -160,12 +160,13 @@ class Settings(BaseSettings):
         50.0, gt=0, description="Largest plain-text file (.txt .md .csv .tsv .html) read, in MB, and the most text "
         "one PDF may give (reading stops at the page that passes it). One such file is one document, held whole "
         "while it is indexed, and its chunks all go into the vector index that chromadb keeps in memory: a 50 MB "
-        "text file peaks at 1.34 GB, about 11 MB more per MB above that. JSON Lines corpora (many documents) are "
+        "text file peaked at 1.34 GB before the embedding arena was cut (now about 0.54 GB plus 2.7 MB per 1,000 chunks, "
+        "i.e. ~0.8 GB; README 'Memory'). JSON Lines corpora (many documents) are "
         "bounded by max_file_mb only (see local_chunks_warning).")
     max_document_paragraphs: int = Field(
         100_000, gt=0, description="Most paragraphs one document may have (a file, or one JSON Lines record); "
         "more is refused with a reason. Every paragraph is a chunk in the vector index chromadb keeps in memory: "
-        "the 89,000 of a 50 MB text file peak at 1.34 GB.")
+        "about 2.7 KB each, after some 0.54 GB for the process (README 'Memory').")
     max_expanded_mb: float = Field(
         200.0, gt=0, description="Most a .docx/.pptx/.xlsx/.epub (a zip package) may expand to, all its parts "
         "together (pictures and media included), and most one compressed stream of a PDF may inflate to, in MB; "

@@ -143,7 +143,7 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
 
 def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:
     """A document of more paragraphs than `max_document_paragraphs` is refused: every paragraph becomes a chunk in
-    the vector index chromadb holds in memory (89,000 chunks of a 50 MB text file peak at 1.34 GB), and a small
+    the vector index chromadb holds in memory (about 2.7 KB each; a 50 MB text file is 89,000), and a small
     package can hold a great many (a 1 MB .docx of 600,000 empty-looking table rows)."""
     if len(doc.paragraphs) <= limits.max_paragraphs:
         return doc

@@ -7,7 +7,7 @@ this check. Here it is refused from the zip's central directory alone, in millis
 
 What is checked, in order (`check_file`):
 - the file's size on disk against `max_file_mb`, and a plain-text file's against `max_text_mb` (one text file is
-  one document: read whole, and its every chunk lands in the in-memory vector index; 50 MB peaks at 1.34 GB; a
+  one document: read whole, and its every chunk lands in the in-memory vector index, ~2.7 KB a chunk; a
   PDF's text is held to the same limit while it is read, and its streams are checked for deflate bombs: pdf.py);
 - for a zip package: the number of entries (read from the end-of-central-directory record, before zipfile builds
   an object per entry), the declared uncompressed total against `max_expanded_mb` and the XML parts' total
