@@ -91,8 +91,7 @@ class ParagraphIndex:
         for _ in range(MIRROR_ATTEMPTS):
             documents = self.store.documents()
             expected = sum(d.chunks for d in documents)
-            mirror = read_mirror(self.store, revision, {d.doc_id: d.sha256 for d in documents}, self._mirror,
-                                 {d.doc_id: d.chunks for d in documents})
+            mirror = read_mirror(self.store, revision, documents, self._mirror)
             if len(mirror.ids) == expected or not expected:
                 break
             revision = self.store.revision()  # rows moved under the read (another process wrote): read again

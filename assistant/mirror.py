@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from assistant.answering.text import Idf, terms
-from assistant.models import Paragraph
+from assistant.answering.text import Idf, stemmer, terms
+from assistant.models import DocumentInfo, Paragraph
 from assistant.store import Revision
 
 
@@ -38,49 +39,61 @@ class Mirror:
     read: set[str] = field(default_factory=set)  # the documents read from the store (not taken from the previous)
 
 
-def read_mirror(store, revision: Revision, committed: dict[str, str], previous: Mirror | None,
-                chunks: dict[str, int] | None = None) -> Mirror:
-    """The committed rows (`committed`: doc_id -> content hash), reusing `previous` for the documents it already
-    holds at the same hash (and, when `chunks` gives each document's chunk count, as many rows) and reading only
-    the others from the store."""
-    reused = {d for d, sha in committed.items() if previous is not None and previous.shas.get(d) == sha
-              and (chunks is None or _rows(previous, d) == chunks.get(d))}
-    wanted = [d for d in committed if d not in reused]
-    fresh: dict[str, list] = {}
-    if wanted:  # a first read takes every row at once: a filter naming all documents would only slow it down
-        for row in store.chunks(None if previous is None else wanted):
-            doc_id = row.meta["doc_id"]
-            if committed.get(doc_id) == row.meta["sha256"] and doc_id not in reused:
-                fresh.setdefault(doc_id, []).append(row)
+def assemble(documents: Iterable[tuple], revision: int = -1, stamp: str = "", read: set[str] | None = None) -> Mirror:
+    """A mirror from its documents in doc_id order, each (doc_id, content hash, chunk ids, texts, keys, its
+    paragraphs): what read_mirror takes from the store or the previous mirror, and mirror_cache from its file."""
     ids: list[str] = []
     texts: list[str] = []
     keys: list[tuple[str, int]] = []
     paragraphs: dict[tuple[str, int], Paragraph] = {}
+    shas: dict[str, str] = {}
     spans: dict[str, tuple[int, int]] = {}
-    for doc_id in sorted(committed):
+    for doc_id, sha, doc_ids, doc_texts, doc_keys, doc_paragraphs in documents:
         start = len(ids)
-        if doc_id in reused:
-            begin, end = previous.spans[doc_id]
-            ids += previous.ids[begin:end]
-            texts += previous.texts[begin:end]
-            keys += previous.keys[begin:end]
-            paragraphs.update((key, previous.paragraphs[key]) for key in previous.keys[begin:end])
-        else:
+        ids += doc_ids
+        texts += doc_texts
+        keys += doc_keys
+        paragraphs.update(((p.doc_id, p.number), p) for p in doc_paragraphs)
+        if len(ids) > start:
+            shas[doc_id], spans[doc_id] = sha, (start, len(ids))
+    return Mirror(revision, ids, texts, keys, paragraphs, stamp, {chunk: row for row, chunk in enumerate(ids)},
+                  shas, spans, read or set())
+
+
+def read_mirror(store, revision: Revision, documents: list[DocumentInfo], previous: Mirror | None) -> Mirror:
+    """The rows of the committed `documents`, reusing `previous` for those it holds at the same content hash and
+    chunk count, and reading only the others from the store."""
+    reused = {d.doc_id for d in documents if previous is not None and previous.shas.get(d.doc_id) == d.sha256
+              and _rows(previous, d.doc_id) == d.chunks}
+    wanted = [d.doc_id for d in documents if d.doc_id not in reused]
+    committed = {d.doc_id: d.sha256 for d in documents}
+    fresh: dict[str, list] = {}
+    if wanted:  # a first read takes every row at once: a filter naming all documents would only slow it down
+        for row in store.chunks(None if previous is None else wanted):
+            doc_id = row.meta["doc_id"]
+            if committed.get(doc_id) == row.meta["sha256"]:
+                fresh.setdefault(doc_id, []).append(row)
+
+    def parts():
+        for doc_id in sorted(committed):
+            if doc_id in reused:
+                begin, end = previous.spans[doc_id]
+                keys = previous.keys[begin:end]
+                yield (doc_id, committed[doc_id], previous.ids[begin:end], previous.texts[begin:end], keys,
+                       [previous.paragraphs[key] for key in dict.fromkeys(keys)])
+                continue
             rows = sorted(fresh.get(doc_id, []), key=lambda r: (int(r.meta["paragraph"]), int(r.meta.get("chunk", 0))))
-            for row in rows:
-                meta = row.meta
-                key = (doc_id, int(meta["paragraph"]))
-                ids.append(row.id)
-                texts.append(row.text)
-                keys.append(key)
+            keys = [(doc_id, int(row.meta["paragraph"])) for row in rows]
+            paragraphs: dict[tuple[str, int], Paragraph] = {}
+            for key, row in zip(keys, rows):
                 if key not in paragraphs:  # its first chunk, which carries a cut paragraph's whole text
+                    meta = row.meta
                     paragraphs[key] = Paragraph(doc_id, meta["title"], key[1], meta.get("para_text", row.text),
                                                 int(meta["start"]), int(meta["end"]), meta.get("page"))
-        if len(ids) > start:
-            spans[doc_id] = (start, len(ids))
-    return Mirror(revision.number, ids, texts, keys, paragraphs, revision.stamp,
-                  {chunk: row for row, chunk in enumerate(ids)}, {d: committed[d] for d in spans}, spans,
-                  set(wanted))
+            yield (doc_id, committed[doc_id], [row.id for row in rows], [row.text for row in rows], keys,
+                   list(paragraphs.values()))
+
+    return assemble(parts(), revision.number, revision.stamp, set(wanted))
 
 
 class Lexicon:
@@ -149,8 +162,6 @@ def _bm25_tokens(texts: list[str]) -> list[list[str]]:
     if not texts:
         return []
     import bm25s
-
-    from assistant.answering.text import stemmer
 
     tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False, return_ids=False)
     return [[sys.intern(t) for t in row] for row in tokens]

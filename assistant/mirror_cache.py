@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from assistant.memory import give_back
-from assistant.mirror import Lexicon, Mirror
+from assistant.mirror import Lexicon, Mirror, assemble
 from assistant.models import Paragraph
 
 log = logging.getLogger(__name__)
@@ -58,27 +58,21 @@ def load(folder: Path) -> tuple[Mirror, Lexicon] | None:
 
 
 def _restore(header: dict, documents: list[dict]) -> tuple[Mirror, Lexicon]:
-    ids: list[str] = []
-    texts: list[str] = []
-    keys: list[tuple[str, int]] = []
-    paragraphs: dict[tuple[str, int], Paragraph] = {}
-    shas: dict[str, str] = {}
-    spans: dict[str, tuple[int, int]] = {}
     lexicon = Lexicon()
-    for doc in sorted(documents, key=lambda d: d["doc_id"]):
-        doc_id, sha, start = doc["doc_id"], doc["sha"], len(ids)
-        if not (len(doc["ids"]) == len(doc["texts"]) == len(doc["paragraph_of"]) == len(doc["tokens"])):
-            raise ValueError(f"{doc_id}: lists of different lengths")
-        ids += doc["ids"]
-        texts += doc["texts"]
-        keys += [(doc_id, int(n)) for n in doc["paragraph_of"]]
-        for number, title, text, begin, end, page in doc["paragraphs"]:
-            paragraphs[(doc_id, int(number))] = Paragraph(doc_id, title, int(number), text, int(begin), int(end), page)
-        shas[doc_id], spans[doc_id] = sha, (start, len(ids))
-        lexicon.tokens[(doc_id, sha)] = [[sys.intern(t) for t in row.split()] for row in doc["tokens"]]
-    if header["chunks"] != len(ids):
-        raise ValueError(f"{len(ids)} chunks saved, the header says {header['chunks']}")
-    lexicon.mirror = Mirror(-1, ids, texts, keys, paragraphs, "", {}, shas, spans)
+
+    def parts():
+        for doc in sorted(documents, key=lambda d: d["doc_id"]):
+            doc_id, sha = doc["doc_id"], doc["sha"]
+            if not (len(doc["ids"]) == len(doc["texts"]) == len(doc["paragraph_of"]) == len(doc["tokens"])):
+                raise ValueError(f"{doc_id}: lists of different lengths")
+            lexicon.tokens[(doc_id, sha)] = [[sys.intern(t) for t in row.split()] for row in doc["tokens"]]
+            yield (doc_id, sha, doc["ids"], doc["texts"], [(doc_id, int(n)) for n in doc["paragraph_of"]],
+                   [Paragraph(doc_id, title, int(number), text, int(begin), int(end), page)
+                    for number, title, text, begin, end, page in doc["paragraphs"]])
+
+    lexicon.mirror = assemble(parts())  # revision -1: a previous mirror, never the current one
+    if header["chunks"] != len(lexicon.mirror.ids):
+        raise ValueError(f"{len(lexicon.mirror.ids)} chunks saved, the header says {header['chunks']}")
     lexicon.df = Counter(header["df"])
     return lexicon.mirror, lexicon
 

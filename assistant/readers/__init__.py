@@ -29,6 +29,7 @@ from assistant.readers.pdf import read_pdf
 from assistant.readers.pptx import read_pptx
 from assistant.readers.tables import read_csv, read_xlsx
 from assistant.readers.txt_md import read_text
+from assistant.wording import shorten
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
         yield Skipped(str(path), f"cannot read: {exc}")
     except Exception as exc:  # a parser's own error on a malformed file (lxml, pdfminer, openpyxl, ...)
         log.debug("reading %s failed", path, exc_info=True)
-        yield Skipped(str(path), f"could not be read as {suffix} ({type(exc).__name__}: {_short(exc)})")
+        yield Skipped(str(path), f"could not be read as {suffix} ({type(exc).__name__}: {shorten(str(exc), 160)})")
 
 
 def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:
@@ -148,8 +149,3 @@ def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:
     if len(doc.paragraphs) <= limits.max_paragraphs:
         return doc
     return Skipped(doc.source or doc.doc_id, too_many_paragraphs(limits, count=len(doc.paragraphs)))
-
-
-def _short(exc: Exception, limit: int = 160) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[:limit] + "…"
