@@ -179,6 +179,17 @@ class Settings(BaseSettings):
         "PDF's compressed stream. Office XML and page contents compress about 3-30x; a zip or deflate bomb "
         "hundreds of times.")
 
+    max_reader_mb: float = Field(
+        768.0, gt=0, description="Memory a PDF's reader may use, in MB: PDFs are read in a child process capped "
+        "at this much beyond its own start (about 200 MB), because pdfminer decodes every stream and the "
+        "cross-reference table whole. A PDF that needs more is skipped with a reason. Reading one costs about "
+        "5 MB per MB of text (max_text_mb's 50 MB: some 330 MB), laying out the fullest page allowed (100,000 "
+        "characters) about 450 MB; with the ingest process beside it (~0.6 GB) the two stay under 1.5 GB.")
+    max_read_seconds: float = Field(
+        1800.0, gt=0, description="Longest a PDF may take to be read, in seconds; its reader is then stopped and "
+        "the file skipped with a reason. pdfminer lays out some 20-60 KB of text a second on 2 cores, so a PDF "
+        "near max_text_mb takes 15-40 minutes.")
+
     # --- UI -------------------------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "
                          "(GRADIO_SERVER_NAME also works).")

@@ -22,6 +22,7 @@ the 50 MB text file would take 15-40 minutes to read.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from _common import ROOT, machine, table, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
 from hostile_files import (BAD_XML, LAUGHS, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,  # noqa: E402
-                           text_pdf, zip_bomb_docx)
+                           run_length_bomb_pdf, text_pdf, zip_bomb_docx)
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
 TEXT_MB = 50
@@ -58,6 +59,8 @@ def measured(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, metavar="DIR", help="measure the assistant package in DIR")
+    parser.add_argument("--only", metavar="WORDS", help="only the CLI cases whose name holds WORDS (e.g. 'run-length'); "
+                        "the other cases keep their last results in the file")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     cwd = args.before.resolve() if args.before else ROOT  # `python -m` looks in its working folder first
@@ -68,8 +71,11 @@ def main() -> None:
                   "entity-expansion .docx": lambda p: docx_with_document_xml(p / "laughs.docx", LAUGHS),
                   "malformed-XML .docx": lambda p: docx_with_document_xml(p / "bad.docx", BAD_XML),
                   "damaged .pdf": lambda p: damaged_pdf(p / "damaged.pdf"),
-                  "deflate-bomb .pdf (1 GB of spaces)": lambda p: deflate_bomb_pdf(p / "bomb.pdf", 1024)}
+                  "deflate-bomb .pdf (1 GB of spaces)": lambda p: deflate_bomb_pdf(p / "bomb.pdf", 1024),
+                  "run-length bomb .pdf (256 MB of spaces)": lambda p: run_length_bomb_pdf(p / "runs.pdf", 256)}
         for n, (name, make) in enumerate(makers.items()):
+            if args.only and args.only not in name:
+                continue
             folder = tmp / f"case{n}"
             folder.mkdir()
             hostile = make(folder)
@@ -83,27 +89,30 @@ def main() -> None:
                              "peak_rss_mb": round(rss), "exit_code": code, "reason": reason}
             rows.append([name, f"{hostile.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB",
                          code, reason[:70]])
-        big = tmp / "big.txt"
-        with big.open("w", encoding="utf-8") as fh:
-            paragraph = "The harbour of Kelvara was dredged again this year, the council said on Monday. " * 4
-            while fh.tell() < TEXT_MB * 1_048_576:
-                fh.write(paragraph + "\n\n")
-        seconds, rss, _, _, _ = measured([sys.executable, "-c", READ_ONE, str(big)],
-                                         {**env, "ASSISTANT_MAX_TEXT_MB": str(TEXT_MB + 1)}, cwd)
-        results[f"reading a {TEXT_MB} MB text file (reader only)"] = {"seconds": round(seconds, 2),
-                                                                       "peak_rss_mb": round(rss)}
-        rows.append([f"{TEXT_MB} MB .txt, reader only", f"{TEXT_MB} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", "", ""])
-        pdf = text_pdf(tmp / "text-heavy.pdf", PDF_PAGES)
-        seconds, rss, code, err, out = measured([sys.executable, "-c", READ_ONE, str(pdf)],
-                                                {**env, "ASSISTANT_MAX_TEXT_MB": str(PDF_TEXT_LIMIT_MB)}, cwd)
-        name = f"text-heavy .pdf, {PDF_PAGES:,} pages, max_text_mb={PDF_TEXT_LIMIT_MB} (reader only)"
-        results[name] = {"file_mb": round(pdf.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
-                         "peak_rss_mb": round(rss), "exit_code": code, "outcome": out.strip() or err[-300:]}
-        rows.append([name, f"{pdf.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", code,
-                     (out.strip() or err.strip())[:70]])
+        if not args.only:  # the reader-only cases
+            big = tmp / "big.txt"
+            with big.open("w", encoding="utf-8") as fh:
+                paragraph = "The harbour of Kelvara was dredged again this year, the council said on Monday. " * 4
+                while fh.tell() < TEXT_MB * 1_048_576:
+                    fh.write(paragraph + "\n\n")
+            seconds, rss, _, _, _ = measured([sys.executable, "-c", READ_ONE, str(big)],
+                                             {**env, "ASSISTANT_MAX_TEXT_MB": str(TEXT_MB + 1)}, cwd)
+            results[f"reading a {TEXT_MB} MB text file (reader only)"] = {"seconds": round(seconds, 2),
+                                                                           "peak_rss_mb": round(rss)}
+            rows.append([f"{TEXT_MB} MB .txt, reader only", f"{TEXT_MB} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", "", ""])
+            pdf = text_pdf(tmp / "text-heavy.pdf", PDF_PAGES)
+            seconds, rss, code, err, out = measured([sys.executable, "-c", READ_ONE, str(pdf)],
+                                                    {**env, "ASSISTANT_MAX_TEXT_MB": str(PDF_TEXT_LIMIT_MB)}, cwd)
+            name = f"text-heavy .pdf, {PDF_PAGES:,} pages, max_text_mb={PDF_TEXT_LIMIT_MB} (reader only)"
+            results[name] = {"file_mb": round(pdf.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
+                             "peak_rss_mb": round(rss), "exit_code": code, "outcome": out.strip() or err[-300:]}
+            rows.append([name, f"{pdf.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", code,
+                         (out.strip() or err.strip())[:70]])
     print(table(["file (beside a good one)", "on disk", "CLI ingest", "peak RSS", "exit", "reason"], rows))
     name = "hostile_files_before" if args.before else "hostile_files"
     package = {"package": str(args.before)} if args.before else {}
+    if args.only and (earlier := ROOT / "benchmarks" / "results" / f"{name}.json").exists():
+        results = {**json.loads(earlier.read_text())["results"], **results}  # the other cases as last measured
     print(f"written: {write_result(name, {**package, 'machine': machine(), 'results': results})}")
 
 

@@ -144,9 +144,20 @@ def deflate_bomb_pdf(path: Path, expanded_mb: float = 1024) -> Path:
     return write_pdf(path, iter([b"".join(data)]), 1)
 
 
-def write_pdf(path: Path, contents, pages: int) -> Path:
-    """A PDF of `pages` A4 pages whose content streams (Flate-compressed bytes) come from the iterable `contents`,
-    one per page, written as they come; the font is Helvetica (one of the 14 every reader knows, not embedded)."""
+def run_length_bomb_pdf(path: Path, expanded_mb: float = 256) -> Path:
+    """A one-page PDF whose content stream is run-length encoded: one line of text, then `expanded_mb` MB of
+    spaces, 2 bytes on disk for every 128 (pdf.py's Flate count does not see it; pdfminer decodes it into a list
+    of ints, some 8 bytes in memory for every byte)."""
+    text = b"BT /F1 12 Tf 72 720 Td (The harbour report.) Tj ET\n"
+    head = bytes([len(text) - 1]) + text if len(text) <= 128 else b""
+    return write_pdf(path, iter([head + b"\x81 " * int(expanded_mb * 1_048_576 / 128) + b"\x80"]), 1,
+                     filter_name=b"/RunLengthDecode")
+
+
+def write_pdf(path: Path, contents, pages: int, filter_name: bytes = b"/FlateDecode") -> Path:
+    """A PDF of `pages` A4 pages whose content streams (compressed by `filter_name`: Flate unless said) come from
+    the iterable `contents`, one per page, written as they come; the font is Helvetica (one of the 14 every reader
+    knows, not embedded)."""
     offsets: dict[int, int] = {}
     with path.open("wb") as out:
         def obj(number: int, body: bytes, stream: bytes | None = None) -> None:
@@ -162,7 +173,7 @@ def write_pdf(path: Path, contents, pages: int) -> Path:
         for n, content in enumerate(contents):
             obj(4 + 2 * n, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R "
                 b">> >> /Contents %d 0 R >>" % (5 + 2 * n))
-            obj(5 + 2 * n, b"<< /Length %d /Filter /FlateDecode >>" % len(content), content)
+            obj(5 + 2 * n, b"<< /Length %d /Filter %s >>" % (len(content), filter_name), content)
         kids = b" ".join(b"%d 0 R" % (4 + 2 * n) for n in range(pages))
         obj(2, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
         xref = out.tell()

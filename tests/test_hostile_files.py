@@ -18,7 +18,7 @@ from assistant.readers.limits import Limits
 from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
 from assistant.readers.pdf import MAX_PAGE_CHARS
 from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
-                           text_pdf, three_page_pdf, word_file, zip_bomb_docx, zip_bytes)
+                           run_length_bomb_pdf, text_pdf, three_page_pdf, word_file, zip_bomb_docx, zip_bytes)
 from test_cli import run
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
@@ -33,11 +33,13 @@ def hostile_folder(folder: Path) -> dict[str, str]:
     docx_with_document_xml(folder / "bad-xml.docx", BAD_XML)
     damaged_pdf(folder / "damaged.pdf")
     deflate_bomb_pdf(folder / "pdf-bomb.pdf", expanded_mb=200)
+    run_length_bomb_pdf(folder / "rl-bomb.pdf", expanded_mb=256)  # 4 MB; 2 GB in pdfminer's hands
     (folder / "good.txt").write_text(GOOD, encoding="utf-8")
     (folder / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + UTF16_TEXT.encode("utf-16-le"))
     (folder / "utf8-bom.md").write_bytes(codecs.BOM_UTF8 + "# Notes\n\nThe ferry leaves at nine.\n".encode())
     return {"bomb.docx": "max_expanded_mb", "laughs.docx": "DTD", "bad-xml.docx": "malformed XML",
-            "damaged.pdf": "damaged or unsupported PDF", "pdf-bomb.pdf": "setting max_compression_ratio"}
+            "damaged.pdf": "damaged or unsupported PDF", "pdf-bomb.pdf": "setting max_compression_ratio",
+            "rl-bomb.pdf": "needed more than 768 MB of memory (setting max_reader_mb)"}
 
 
 GOOD_IDS = ["good.txt", "utf16.txt", "utf8-bom.md"]
@@ -50,7 +52,7 @@ def test_cli_ingest_reports_each_hostile_file_and_indexes_the_good_ones(tmp_path
     proc = run(["ingest", str(tmp_path / "mixed"), "--quiet"], env)  # exit code 0 asserted by run()
     elapsed = time.monotonic() - started
     assert "Traceback" not in proc.stderr
-    assert "3 added" in proc.stdout and "5 file(s) skipped" in proc.stdout
+    assert "3 added" in proc.stdout and "6 file(s) skipped" in proc.stdout
     for name, words in reasons.items():
         line = next(line for line in proc.stderr.splitlines() if line.startswith("skipped") and name in line)
         assert words in line, line
@@ -164,6 +166,21 @@ def test_a_deflate_bomb_in_a_pdf_is_refused_before_pdfminer_inflates_it(tmp_path
     document = only(deflate_bomb_pdf(tmp_path / "fine.pdf", expanded_mb=0.5))
     assert not isinstance(document, Skipped), document.reason  # under 1 MB: not ratio-checked (as in zip packages)
     assert document.paragraphs[0].text == "The harbour report."
+
+
+def test_a_pdf_reader_past_its_memory_or_time_cap_is_stopped_and_the_next_pdf_is_read(make_assistant, tmp_path):
+    """pdfminer decodes a run-length stream whole, as a list of ints (some 8 bytes a byte): 16 MB expanded holds
+    about 130 MB; the reader's process (readers/isolated.py) is capped below that, then above it."""
+    run_length_bomb_pdf(tmp_path / "runs.pdf", expanded_mb=16)
+    three_page_pdf(tmp_path / "minutes.pdf", ["The ferry to Kelvara was cancelled twice in May.", "Budget.", "Votes."])
+    report = make_assistant(max_reader_mb=64).ingest([tmp_path / "runs.pdf", tmp_path / "minutes.pdf"])
+    assert report.added == ["minutes.pdf"]
+    assert "needed more than 64 MB of memory (setting max_reader_mb)" in report.skipped[0]["reason"]
+    assert make_assistant(max_reader_mb=1024).ingest([tmp_path / "runs.pdf"]).added == ["runs.pdf"]
+    text_pdf(tmp_path / "long.pdf", pages=40)  # some seconds of layout
+    report = make_assistant(max_read_seconds=0.3).ingest([tmp_path / "long.pdf", tmp_path / "minutes.pdf"])
+    assert "took longer than 0.3 s (setting max_read_seconds)" in report.skipped[0]["reason"]
+    assert report.unchanged == ["minutes.pdf"]  # read again by a fresh reader process, found unchanged
 
 
 def only(path: Path, limits: Limits | None = None):

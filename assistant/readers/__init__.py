@@ -7,7 +7,9 @@ A reader is one function per format, `read(path, doc_id, limits) -> Document`, r
 (JSON Lines, the one multi-record format, yields a Document per line). Before a reader sees a file, `read_file`
 checks it against the Limits (size on disk; for zip packages what they expand to and whether their XML declares a
 DTD): see limits.py. Every reader is given the Limits; a reader whose file can hold more than its size shows
-(PDF: compressed streams, text laid out page by page) also bounds itself with them while it reads.
+(PDF: compressed streams, text laid out page by page) also bounds itself with them while it reads. PDFs are read
+in a child process whose memory and time are capped (isolated.py), since their parser cannot be bounded from
+outside.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from assistant.readers.base import ReaderError
 from assistant.readers.docx import read_docx
 from assistant.readers.epub import read_epub
 from assistant.readers.html import read_html
+from assistant.readers.isolated import ISOLATED_SUFFIXES, read_isolated, stop_reader
 from assistant.readers.jsonl import read_jsonl
 from assistant.readers.limits import Limits, check_file, too_many_paragraphs
 from assistant.readers.pdf import read_pdf
@@ -101,15 +104,18 @@ def collect(paths: list[str | Path], limits: Limits | None = None,
     missing = [str(r) for r in roots if not r.exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
-    for root in roots:
-        for path in walk(root, follow_symlinks):
-            if isinstance(path, Skipped):
-                yield path
-                continue
-            for item in read_file(path, doc_id_for(root, path), limits):
-                if isinstance(item, Document):
-                    item.source = str(path)
-                yield item
+    try:
+        for root in roots:
+            for path in walk(root, follow_symlinks):
+                if isinstance(path, Skipped):
+                    yield path
+                    continue
+                for item in read_file(path, doc_id_for(root, path), limits):
+                    if isinstance(item, Document):
+                        item.source = str(path)
+                    yield item
+    finally:
+        stop_reader()  # a PDF reader's process does not idle on in a server between uploads
 
 
 def doc_id_for(root: Path, path: Path) -> str:
@@ -131,6 +137,8 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
         if suffix == ".jsonl":
             for item in read_jsonl(path):
                 yield check_paragraphs(item, limits) if isinstance(item, Document) else Skipped(*item)
+        elif suffix in ISOLATED_SUFFIXES:
+            yield check_paragraphs(read_isolated(suffix, path, doc_id, limits), limits)
         else:
             yield check_paragraphs(READERS[suffix](path, doc_id, limits), limits)
     except ReaderError as exc:

@@ -47,7 +47,7 @@ _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)\b([^>\[]*)(\[)?", re.IGNORECAS
 @dataclass(frozen=True)
 class Limits:
     """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb, max_xml_mb,
-    max_compression_ratio, max_text_mb and max_document_paragraphs (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default
+    max_compression_ratio, max_text_mb, max_document_paragraphs, max_reader_mb and max_read_seconds (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default
     values)."""
 
     max_file_bytes: int
@@ -56,12 +56,15 @@ class Limits:
     max_ratio: float
     max_text_bytes: int
     max_paragraphs: int = 100_000
+    max_reader_bytes: int = 768 * MB
+    max_read_seconds: float = 1800.0
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
         return cls(int(settings.max_file_mb * MB), int(settings.max_expanded_mb * MB), int(settings.max_xml_mb * MB),
                    float(settings.max_compression_ratio), int(settings.max_text_mb * MB),
-                   int(settings.max_document_paragraphs))
+                   int(settings.max_document_paragraphs), int(settings.max_reader_mb * MB),
+                   float(settings.max_read_seconds))
 
     @classmethod
     def defaults(cls) -> "Limits":

@@ -16,10 +16,11 @@ Memory is bounded while reading, not after (a 200 MB PDF can hold far more text 
   character: one page of 195,000 characters peaked at 890 MB), drawings are not built at all (they are never
   text), and reading stops with a reason once the text passes `max_text_mb` or the paragraphs pass
   `max_document_paragraphs`, at the page (or character) that passes it.
-Not bounded: the cross-reference table (one entry per object, read whole: a 200 MB file of tiny objects takes
-some hundred MB), streams under other filters (LZW, run-length, ASCII85, or Flate behind another filter: rare, and
-pdfminer decodes them whole too), and time: pdfminer lays out some 20-60 KB of text a second on 2 shared cores, so
-a PDF near `max_text_mb` takes 15-40 minutes to be read.
+Not bounded here: the cross-reference table (one entry per object, read whole: a 200 MB file of tiny objects
+takes some hundred MB), streams under other filters (run-length expands 64 to 1, LZW over 1,000 to 1, or Flate
+behind another filter; pdfminer decodes them whole too) and time (pdfminer lays out some 20-60 KB of text a second
+on 2 shared cores). Those are bounded from outside: read_file runs this reader in a child process capped at
+`max_reader_mb` of memory and `max_read_seconds` (isolated.py).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def read_pdf(path: Path, doc_id: str, limits: Limits) -> Document:
                 if len(blocks) > limits.max_paragraphs:
                     raise ReaderError(too_many_paragraphs(limits, page=page_number))
             device.budget = limits.max_text_bytes - size  # characters the next page may still lay out
-    except ReaderError:
+    except (ReaderError, MemoryError):  # MemoryError: the reader's process cap (isolated.py) says it
         raise
     except Exception as exc:  # pdfminer raises many exception types on broken files, its own and Python's
         detail = " ".join(str(exc).split())[:160]
@@ -149,6 +150,8 @@ def check_streams(path: Path, limits: Limits) -> None:
                     data = stream.rawdata
                     if stream.decipher:
                         data = stream.decipher(objid, stream.genno, data, stream.attrs)
+                except MemoryError:
+                    raise
                 except Exception:  # an object pdfminer cannot parse: its own error, if it ever needs it
                     continue
                 _check_inflated(data, limits, objid)
