@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import signal
 import struct
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -181,6 +184,46 @@ def test_a_pdf_reader_past_its_memory_or_time_cap_is_stopped_and_the_next_pdf_is
     report = make_assistant(max_read_seconds=0.3).ingest([tmp_path / "long.pdf", tmp_path / "minutes.pdf"])
     assert "took longer than 0.3 s (setting max_read_seconds)" in report.skipped[0]["reason"]
     assert report.unchanged == ["minutes.pdf"]  # read again by a fresh reader process, found unchanged
+
+
+def test_a_pdf_reader_killed_halfway_is_a_reason_and_the_next_pdf_is_read(tmp_path):
+    text_pdf(tmp_path / "long.pdf", pages=60)  # seconds of layout
+    three_page_pdf(tmp_path / "minutes.pdf", ["The ferry to Kelvara was cancelled twice in May.", "Budget.", "Votes."])
+    items = collect([tmp_path / "long.pdf", tmp_path / "minutes.pdf"])
+    killer = threading.Thread(target=kill_reader_process, args=(tmp_path / "long.pdf",), daemon=True)
+    killer.start()
+    first, second = list(items)
+    killer.join()
+    assert isinstance(first, Skipped) and "its reader process died (signal 9)" in first.reason, first
+    assert not isinstance(second, Skipped) and second.paragraphs[0].text.startswith("The ferry to Kelvara")
+    assert reader_processes() == []  # stopped when the reading ended
+
+
+def reader_processes() -> list[int]:
+    """Our own children running assistant.readers.reader_child."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = int(next(line for line in status.read_text().splitlines() if line.startswith("PPid:")).split()[1])
+            if ppid == os.getpid() and b"reader_child" in (status.parent / "cmdline").read_bytes():
+                found.append(int(status.parent.name))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return found
+
+
+def kill_reader_process(reading: Path) -> None:
+    """Kill the reader's process once it has `reading` open (past its start, into the PDF)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for pid in reader_processes():
+            try:
+                if any(os.readlink(fd) == str(reading) for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    os.kill(pid, signal.SIGKILL)
+                    return
+            except OSError:  # a descriptor closed while we looked
+                continue
+        time.sleep(0.02)
 
 
 def only(path: Path, limits: Limits | None = None):

@@ -14,7 +14,8 @@ One child serves a whole ingest (starting one costs about a second of imports; `
 it never idles in a server between uploads, holding what its last PDF made it allocate): the parent sends it
 (suffix, path, doc_id, limits) and gets back the Document, or the ReaderError's text. Messages are pickles
 behind an 8-byte length, over the child's stdin and stdout. The child exits when its stdin closes, so it never
-outlives the process that started it. Where the platform has no RLIMIT_AS (Windows) the time cap still holds.
+outlives the process that started it. On Windows (no select() on pipes, no RLIMIT_AS) PDFs are read in the process
+itself, bounded only by pdf.py's own checks.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 from assistant.readers.base import ReaderError
 from assistant.readers.limits import MB, Limits
 
-ISOLATED_SUFFIXES = {".pdf"}
+ISOLATED_SUFFIXES = {".pdf"} if os.name == "posix" else set()  # select() on pipes, RLIMIT_AS: POSIX only
 _HEADER = struct.Struct("<Q")
 STARTUP_SECONDS = 120  # imports take a second or two; much more on a machine swapping hard
 _lock = threading.Lock()  # one file at a time through the one child
@@ -53,7 +54,10 @@ def read_isolated(suffix: str, path: Path, doc_id: str, limits: Limits):
             raise ReaderError(f"refused: reading it took longer than {limits.max_read_seconds:,g} s (setting "
                               "max_read_seconds)") from None
         except (EOFError, OSError):
-            code = child.poll()
+            try:
+                code = child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
             _stop_child()
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             raise ReaderError(f"refused: its reader process died ({how}), a sign of a hostile or damaged file") \
