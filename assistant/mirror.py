@@ -18,7 +18,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.answering.text import Idf, stemmer, terms
+from assistant.bm25 import Bm25
 from assistant.models import DocumentInfo, Paragraph
 from assistant.store import Revision
 
@@ -106,6 +109,8 @@ class Lexicon:
         self.tokens: dict[tuple[str, str], list[list[str]]] = {}  # (doc_id, hash) -> per chunk, bm25s's tokens
         self.df: Counter = Counter()  # per term of ours (`terms`): in how many chunks it occurs
         self.mirror: Mirror | None = None  # the mirror `tokens` and `df` describe
+        self.vocabulary: dict[str, int] = {}  # BM25 token -> id; grows, ids never change
+        self._term_ids: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # version -> ids, chunk lengths
 
     def update(self, mirror: Mirror) -> bool:
         """Bring tokens and counts to `mirror`; True when any document was tokenised or dropped."""
@@ -130,10 +135,25 @@ class Lexicon:
         self.mirror = mirror
         return bool(stale or new)
 
-    def bm25_tokens(self) -> list[list[str]]:
-        """Every chunk's BM25 tokens, in the mirror's row order."""
+    def bm25(self) -> Bm25:
+        """BM25 over every chunk, in the mirror's row order. Each document version's tokens are turned into ids
+        of one growing vocabulary once; building is then a concatenation and a sort (assistant/bm25.py)."""
         mirror = self.mirror
-        return [row for doc_id in sorted(mirror.spans) for row in self.tokens[(doc_id, mirror.shas[doc_id])]]
+        for version in [v for v in self._term_ids if v not in self.tokens]:
+            del self._term_ids[version]
+        ids, lengths = [], []
+        for doc_id in sorted(mirror.spans):
+            version = (doc_id, mirror.shas[doc_id])
+            if version not in self._term_ids:
+                rows, vocabulary = self.tokens[version], self.vocabulary
+                self._term_ids[version] = (
+                    np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for row in rows for t in row), np.int32),
+                    np.fromiter((len(row) for row in rows), np.int32, len(rows)))
+            ids.append(self._term_ids[version][0])
+            lengths.append(self._term_ids[version][1])
+        if not ids:
+            return Bm25(self.vocabulary, np.zeros(0, np.int32), np.zeros(0, np.int32))
+        return Bm25(self.vocabulary, np.concatenate(ids), np.concatenate(lengths))
 
     def idf(self) -> Idf:
         return Idf.from_counts(Counter(self.df), len(self.mirror.ids) if self.mirror else 0)

@@ -11,38 +11,26 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.answering.text import stemmer
+from assistant.bm25 import Bm25
 from assistant.index import ParagraphIndex
 from assistant.mirror import Mirror
 from assistant.models import Context
 
 
-class Bm25:
-    """bm25s over the mirrored chunk texts, English stop words removed, Snowball-stemmed."""
+def bm25_search(bm25: Bm25, query: str, k: int) -> list[tuple[int, float]]:
+    """(chunk row, score) of the `k` best chunks sharing at least one term with the query, best first."""
+    if not bm25.rows_count:
+        return []
+    import bm25s
 
-    def __init__(self, mirror: Mirror, tokens: list[list[str]]) -> None:
-        """`tokens`: each chunk's, as `ParagraphIndex.lexicon` keeps them (tokenised once per document version)."""
-        import bm25s
-
-        self._bm25s = bm25s
-        self.keys = mirror.keys
-        self.retriever = bm25s.BM25()
-        if mirror.texts:
-            self.retriever.index(tokens, show_progress=False)
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk row, score) for chunks sharing at least one term with the query, best first."""
-        if not self.keys:
-            return []
-        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=stemmer(), show_progress=False,
-                                      return_ids=False)
-        if not tokens or not tokens[0]:
-            return []
-        # bm25s numbers its vocabulary in Python's per-process set order, so its float sums, and which of several
-        # tied chunks its top-k keeps, vary between runs. Score every chunk, round, and break ties by row instead.
-        scores = np.round(self.retriever.get_scores(tokens[0]), 6)
-        rows = np.flatnonzero(scores > 0)
-        best = rows[np.lexsort((rows, -scores[rows]))][:k]
-        return [(int(row), float(scores[row])) for row in best]
+    tokens = bm25s.tokenize([query], stopwords="en", stemmer=stemmer(), show_progress=False, return_ids=False)
+    if not tokens or not tokens[0]:
+        return []
+    # Rounded, and ties broken by row: equal scores are then ordered the same in every run and process.
+    scores = np.round(bm25.scores(tokens[0]), 6)
+    rows = np.flatnonzero(scores > 0)
+    best = rows[np.lexsort((rows, -scores[rows]))][:k]
+    return [(int(row), float(scores[row])) for row in best]
 
 
 def best_rank_per_paragraph(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
@@ -96,8 +84,8 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     bm25_keys: list[tuple[str, int]] = []
     bm25_score: dict[tuple[str, int], float] = {}
     if use_bm25:
-        bm25: Bm25 = index.derived("bm25", lambda m: Bm25(m, index.lexicon(m).bm25_tokens()), mirror)
-        for row, score in bm25.search(query, candidates):
+        bm25: Bm25 = index.derived("bm25", lambda m: index.lexicon(m).bm25(), mirror)
+        for row, score in bm25_search(bm25, query, candidates):
             key = mirror.keys[row]
             bm25_keys.append(key)
             bm25_score[key] = max(bm25_score.get(key, 0.0), score)
