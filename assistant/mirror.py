@@ -13,7 +13,6 @@ ties by row, so the same documents always give the same answers (tests/test_many
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -100,60 +99,53 @@ def read_mirror(store, revision: Revision, documents: list[DocumentInfo], previo
 
 
 class Lexicon:
-    """Per document version, the BM25 tokens of its chunks, and the IDF counts over all chunks, kept in step with
+    """Per document version, the BM25 term ids of its chunks, and the IDF counts over all chunks, kept in step with
     one mirror, so that a new mirror tokenises only the documents that changed. A document's share of the counts is
-    not kept (it would cost more memory than its tokens): when it leaves, its chunks, still in the previous mirror,
+    not kept (it would cost more memory than its terms): when it leaves, its chunks, still in the previous mirror,
     are counted again and subtracted. One per ParagraphIndex; call `update` with each new mirror."""
 
     def __init__(self) -> None:
-        self.tokens: dict[tuple[str, str], list[list[str]]] = {}  # (doc_id, hash) -> per chunk, bm25s's tokens
+        # (doc_id, hash) -> its chunks' BM25 tokens as ids in `vocabulary`, one after another, and each chunk's count
+        self.terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self.vocabulary: dict[str, int] = {}  # BM25 token (bm25s's tokeniser) -> id; grows, ids never change
         self.df: Counter = Counter()  # per term of ours (`terms`): in how many chunks it occurs
-        self.mirror: Mirror | None = None  # the mirror `tokens` and `df` describe
-        self.vocabulary: dict[str, int] = {}  # BM25 token -> id; grows, ids never change
-        self._term_ids: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # version -> ids, chunk lengths
+        self.mirror: Mirror | None = None  # the mirror `terms` and `df` describe
 
     def update(self, mirror: Mirror) -> bool:
-        """Bring tokens and counts to `mirror`; True when any document was tokenised or dropped."""
+        """Bring terms and counts to `mirror`; True when any document was tokenised or dropped."""
         if mirror is self.mirror:
             return False
         current = set(mirror.shas.items())
-        stale = {version for version in self.tokens if version not in current  # gone, or read again, or not fitting
-                 or version[0] in mirror.read or len(self.tokens[version]) != _rows(mirror, version[0])}
+        stale = {version for version in self.terms if version not in current  # gone, or read again, or not fitting
+                 or version[0] in mirror.read or len(self.terms[version][1]) != _rows(mirror, version[0])}
         for doc_id, sha in stale:
-            del self.tokens[(doc_id, sha)]
+            del self.terms[(doc_id, sha)]
             self.df.subtract(_document_df(_texts(self.mirror, doc_id)))
-        new = sorted(current - set(self.tokens))
+        new = sorted(current - set(self.terms))
         if new:
             texts = [_texts(mirror, doc_id) for doc_id, _ in new]
             tokens = _bm25_tokens([t for chunks in texts for t in chunks])
             at = 0
             for version, chunks in zip(new, texts):
-                self.tokens[version] = tokens[at:at + len(chunks)]
+                self.terms[version] = self._ids(tokens[at:at + len(chunks)])
                 self.df.update(_document_df(chunks))
                 at += len(chunks)
         self.df = +self.df  # drop the terms no chunk holds any more
         self.mirror = mirror
         return bool(stale or new)
 
+    def _ids(self, rows: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        vocabulary = self.vocabulary
+        ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for row in rows for t in row), np.int32)
+        return ids, np.fromiter((len(row) for row in rows), np.int32, len(rows))
+
     def bm25(self) -> Bm25:
-        """BM25 over every chunk, in the mirror's row order. Each document version's tokens are turned into ids
-        of one growing vocabulary once; building is then a concatenation and a sort (assistant/bm25.py)."""
-        mirror = self.mirror
-        for version in [v for v in self._term_ids if v not in self.tokens]:
-            del self._term_ids[version]
-        ids, lengths = [], []
-        for doc_id in sorted(mirror.spans):
-            version = (doc_id, mirror.shas[doc_id])
-            if version not in self._term_ids:
-                rows, vocabulary = self.tokens[version], self.vocabulary
-                self._term_ids[version] = (
-                    np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for row in rows for t in row), np.int32),
-                    np.fromiter((len(row) for row in rows), np.int32, len(rows)))
-            ids.append(self._term_ids[version][0])
-            lengths.append(self._term_ids[version][1])
-        if not ids:
+        """BM25 over every chunk, in the mirror's row order: a concatenation and a sort (assistant/bm25.py)."""
+        parts = [self.terms[(doc_id, self.mirror.shas[doc_id])] for doc_id in sorted(self.mirror.spans)]
+        if not parts:
             return Bm25(self.vocabulary, np.zeros(0, np.int32), np.zeros(0, np.int32))
-        return Bm25(self.vocabulary, np.concatenate(ids), np.concatenate(lengths))
+        return Bm25(self.vocabulary, np.concatenate([ids for ids, _ in parts]),
+                    np.concatenate([lengths for _, lengths in parts]))
 
     def idf(self) -> Idf:
         return Idf.from_counts(Counter(self.df), len(self.mirror.ids) if self.mirror else 0)
@@ -177,11 +169,10 @@ def _texts(mirror: Mirror, doc_id: str) -> list[str]:
 
 
 def _bm25_tokens(texts: list[str]) -> list[list[str]]:
-    """bm25s's own tokenisation (English stop words, Snowball stems), as strings: kept per document, interned so
-    that 30,000 chunks' tokens share one copy of each word."""
+    """bm25s's own tokenisation (English stop words, Snowball stems), as strings (turned into ids at once)."""
     if not texts:
         return []
     import bm25s
 
     tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False, return_ids=False)
-    return [[sys.intern(t) for t in row] for row in tokens]
+    return tokens

@@ -16,14 +16,16 @@ index folder and no file: every process reads the rows.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import os
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 from assistant.memory import give_back
 from assistant.mirror import Lexicon, Mirror, assemble
@@ -31,7 +33,7 @@ from assistant.models import Paragraph
 
 log = logging.getLogger(__name__)
 FILE_NAME = "mirror-cache.json"
-FORMAT = 2
+FORMAT = 3  # 3: BM25 tokens as ids of the header's vocabulary (base64 int32s)
 ABOUT = "assistant's copy of the index's chunks and their tokens, to start faster (assistant/mirror_cache.py); safe to delete"
 _writing = threading.Lock()
 _threads: list[threading.Thread] = []
@@ -52,20 +54,25 @@ def load(folder: Path) -> tuple[Mirror, Lexicon] | None:
         if header.get("format") != FORMAT:
             return None
         return _restore(header, [json.loads(line) for line in lines[1:]])
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:  # a bad base64 is a ValueError
         log.debug("mirror cache in %s not used: %s", folder, exc)
         return None
 
 
 def _restore(header: dict, documents: list[dict]) -> tuple[Mirror, Lexicon]:
     lexicon = Lexicon()
+    words = header["vocabulary"]
+    lexicon.vocabulary = {word: n for n, word in enumerate(words)}
 
     def parts():
         for doc in sorted(documents, key=lambda d: d["doc_id"]):
             doc_id, sha = doc["doc_id"], doc["sha"]
-            if not (len(doc["ids"]) == len(doc["texts"]) == len(doc["paragraph_of"]) == len(doc["tokens"])):
+            ids, lengths = decode_ids(doc["term_ids"]), decode_ids(doc["lengths"])
+            if not (len(doc["ids"]) == len(doc["texts"]) == len(doc["paragraph_of"]) == len(lengths)):
                 raise ValueError(f"{doc_id}: lists of different lengths")
-            lexicon.tokens[(doc_id, sha)] = [[sys.intern(t) for t in row.split()] for row in doc["tokens"]]
+            if int(lengths.sum()) != len(ids) or (len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < len(words)):
+                raise ValueError(f"{doc_id}: term ids that do not fit")
+            lexicon.terms[(doc_id, sha)] = (ids, lengths)
             yield (doc_id, sha, doc["ids"], doc["texts"], [(doc_id, int(n)) for n in doc["paragraph_of"]],
                    [Paragraph(doc_id, title, int(number), text, int(begin), int(end), page)
                     for number, title, text, begin, end, page in doc["paragraphs"]])
@@ -77,12 +84,21 @@ def _restore(header: dict, documents: list[dict]) -> tuple[Mirror, Lexicon]:
     return lexicon.mirror, lexicon
 
 
+def encode_ids(numbers: np.ndarray) -> str:
+    """int32s as base64 of their little-endian bytes: a third of the memory of a JSON list of ints when read."""
+    return base64.b64encode(numbers.astype("<i4").tobytes()).decode("ascii")
+
+
+def decode_ids(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text, validate=True), dtype="<i4").astype(np.int32)
+
+
 def save_later(folder: Path, mirror: Mirror, lexicon: Lexicon) -> threading.Thread:
     """Write the file for `mirror` in a background thread (not a daemon: a CLI process finishes writing before it
     exits). `lexicon` must be up to date with `mirror`; what it holds now is what is written."""
-    tokens = {doc_id: lexicon.tokens[(doc_id, mirror.shas[doc_id])] for doc_id in mirror.spans}
-    thread = threading.Thread(target=_save, args=(Path(folder), mirror, tokens, Counter(lexicon.df)),
-                              name="mirror-cache")
+    terms = {doc_id: lexicon.terms[(doc_id, mirror.shas[doc_id])] for doc_id in mirror.spans}
+    thread = threading.Thread(target=_save, args=(Path(folder), mirror, terms, list(lexicon.vocabulary),
+                                                  Counter(lexicon.df)), name="mirror-cache")
     thread.start()
     _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
     return thread
@@ -94,8 +110,9 @@ def wait() -> None:
         thread.join()
 
 
-def _save(folder: Path, mirror: Mirror, tokens: dict[str, list[list[str]]], df: Counter) -> None:
-    """One line of JSON for the header (format, chunk count, IDF counts), then one per document, written one at a
+def _save(folder: Path, mirror: Mirror, terms: dict[str, tuple[np.ndarray, np.ndarray]], vocabulary: list[str],
+          df: Counter) -> None:
+    """One line of JSON for the header (format, chunk count, IDF counts, BM25 vocabulary), then one per document, written one at a
     time so the file never exists whole in memory, then the SHA-256 of all those lines: a file that is torn,
     damaged or edited by hand is not used at all."""
     target = folder / FILE_NAME
@@ -110,14 +127,15 @@ def _save(folder: Path, mirror: Mirror, tokens: dict[str, list[list[str]]], df: 
     with _writing:
         try:
             with open(partial, "wb") as file:
-                write(file, {"format": FORMAT, "about": ABOUT, "chunks": len(mirror.ids), "df": df})
+                write(file, {"format": FORMAT, "about": ABOUT, "chunks": len(mirror.ids), "df": df,
+                             "vocabulary": vocabulary})
                 for doc_id in sorted(mirror.spans):
                     begin, end = mirror.spans[doc_id]
                     keys = mirror.keys[begin:end]
                     write(file, {
                         "doc_id": doc_id, "sha": mirror.shas[doc_id], "ids": mirror.ids[begin:end],
                         "texts": mirror.texts[begin:end], "paragraph_of": [n for _, n in keys],
-                        "tokens": [" ".join(row) for row in tokens[doc_id]],
+                        "term_ids": encode_ids(terms[doc_id][0]), "lengths": encode_ids(terms[doc_id][1]),
                         "paragraphs": [[p.number, p.title, p.text, p.start, p.end, p.page]
                                        for p in (mirror.paragraphs[k] for k in dict.fromkeys(keys))]})
                 file.write((json.dumps({"sha256": digest.hexdigest()}) + "\n").encode("utf-8"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from assistant.mirror_cache import FORMAT, decode_ids, encode_ids
 from index_support import cli, write_corpus
 
 # documents 1 and 3 change in version 2 of the corpus, 7 is added (keeper 75: its last paragraph)
@@ -47,12 +48,15 @@ def test_a_saved_mirror_never_changes_an_answer(tmp_path):
     cache = index / "mirror-cache.json"
     header, *documents, trailer = [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
     doc = next(d for d in documents if d["doc_id"] == "doc7.txt")
-    for field in ("ids", "texts", "paragraph_of", "tokens"):  # a document's last chunk lost from the file
+    for field in ("ids", "texts", "paragraph_of"):  # a document's last chunk lost from the file
         doc[field] = doc[field][:-1]
+    lengths = decode_ids(doc["lengths"])
+    ids = decode_ids(doc["term_ids"])
+    doc["term_ids"], doc["lengths"] = encode_ids(ids[:len(ids) - lengths[-1]]), encode_ids(lengths[:-1])
     header["chunks"] -= 1
     cache.write_text("".join(json.dumps(x) + "\n" for x in [header, *documents, trailer]), encoding="utf-8")
     assert answers(index) == stale  # (its checksum no longer matches: the file is read from the store again)
 
-    cache.write_text('{"format": 2, "chunks": 3, "df": {"keeper": ', encoding="utf-8")
+    cache.write_text(f'{{"format": {FORMAT}, "chunks": 3, "df": {{"keeper": ', encoding="utf-8")
     assert answers(index) == stale  # a torn file is ignored
-    assert json.loads(cache.read_text(encoding="utf-8").splitlines()[0])["format"] == 2  # and written again
+    assert json.loads(cache.read_text(encoding="utf-8").splitlines()[0])["format"] == FORMAT  # and written again
