@@ -9,7 +9,7 @@ therefore at worst useless; one that is torn, damaged or edited fails its checks
 written again.
 
 Written after a process had to read or tokenise something the file did not hold, in a background thread so the
-answer is not held up (at 30,000 chunks the file is 28 MB), one document at a time; to a temporary name first,
+answer is not held up (at 30,000 chunks the file is 23 MB), one document at a time; to a temporary name first,
 then renamed, so a crash or a second process never leaves a torn file in its place. On a Chroma server there is no
 index folder and no file: every process reads the rows.
 """
