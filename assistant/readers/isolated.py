@@ -13,8 +13,9 @@ goes on.
 One child serves a whole ingest (starting one costs about a second of imports; `collect` stops it at the end, so
 it never idles in a server between uploads, holding what its last PDF made it allocate): the parent sends it
 (suffix, path, doc_id, limits) and gets back the Document, or the ReaderError's text. Messages are pickles
-behind an 8-byte length, over the child's stdin and stdout. The child exits when its stdin closes, so it never
-outlives the process that started it. On Windows (no select() on pipes, no RLIMIT_AS) PDFs are read in the process
+behind an 8-byte length, over the child's stdin and stdout. The child exits when its stdin closes, and a read of
+its own ends by SIGALRM a few seconds past `max_read_seconds`, so it never outlives the process that started it by
+longer than that. On Windows (no select() on pipes, no RLIMIT_AS) PDFs are read in the process
 itself, bounded only by pdf.py's own checks.
 """
 

@@ -41,6 +41,7 @@ def main(max_reader_bytes: int) -> None:
     send(stdout, ("ready", ""))
     while (request := read_message(stdin)) is not None:
         suffix, path, doc_id, limits = request
+        signal.alarm(int(limits.max_read_seconds) + 5)  # the parent stops us first; this is for a parent gone
         try:
             reply = ("ok", READERS[suffix](Path(path), doc_id, limits))
         except MemoryError:
@@ -51,6 +52,7 @@ def main(max_reader_bytes: int) -> None:
             reply = ("refused", f"cannot read: {exc}")
         except Exception as exc:  # a parser's own error on a malformed file, as read_file words it
             reply = ("refused", f"could not be read as {suffix} ({type(exc).__name__}: {shorten(str(exc), 160)})")
+        signal.alarm(0)
         try:
             send(stdout, reply)
         except MemoryError:  # the Document itself too big to send under the cap
