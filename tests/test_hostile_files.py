@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import resource
 import signal
 import struct
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.readers import Skipped, collect
+from assistant.readers.isolated import stop_reader
 from assistant.readers.limits import Limits
 from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
 from assistant.readers.pdf import MAX_PAGE_CHARS
@@ -197,6 +199,24 @@ def test_a_pdf_reader_killed_halfway_is_a_reason_and_the_next_pdf_is_read(tmp_pa
     assert isinstance(first, Skipped) and "its reader process died (signal 9)" in first.reason, first
     assert not isinstance(second, Skipped) and second.paragraphs[0].text.startswith("The ferry to Kelvara")
     assert reader_processes() == []  # stopped when the reading ended
+
+
+def test_a_pdf_is_read_in_a_process_holding_more_than_1024_descriptors(tmp_path):
+    """A server holds many (chromadb's files, sockets): waiting on the reader must not use select(), whose
+    descriptors stop at 1,023."""
+    three_page_pdf(tmp_path / "minutes.pdf", ["The ferry to Kelvara was cancelled twice in May.", "Budget.", "Votes."])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        stop_reader()  # a reader started now gets descriptors above 1,024
+        document = only(tmp_path / "minutes.pdf")
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert not isinstance(document, Skipped), document.reason
+    assert document.paragraphs[0].text.startswith("The ferry to Kelvara")
 
 
 def reader_processes() -> list[int]:

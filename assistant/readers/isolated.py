@@ -15,7 +15,7 @@ it never idles in a server between uploads, holding what its last PDF made it al
 (suffix, path, doc_id, limits) and gets back the Document, or the ReaderError's text. Messages are pickles
 behind an 8-byte length, over the child's stdin and stdout. The child exits when its stdin closes, and a read of
 its own ends by SIGALRM a few seconds past `max_read_seconds`, so it never outlives the process that started it by
-longer than that. On Windows (no select() on pipes, no RLIMIT_AS) PDFs are read in the process
+longer than that. On Windows (no poll() on pipes, no RLIMIT_AS) PDFs are read in the process
 itself, bounded only by pdf.py's own checks.
 """
 
@@ -35,7 +35,7 @@ from pathlib import Path
 from assistant.readers.base import ReaderError
 from assistant.readers.limits import MB, Limits
 
-ISOLATED_SUFFIXES = {".pdf"} if os.name == "posix" else set()  # select() on pipes, RLIMIT_AS: POSIX only
+ISOLATED_SUFFIXES = {".pdf"} if os.name == "posix" else set()  # poll() on pipes, RLIMIT_AS: POSIX only
 _HEADER = struct.Struct("<Q")
 STARTUP_SECONDS = 120  # imports take a second or two; much more on a machine swapping hard
 _lock = threading.Lock()  # one file at a time through the one child
@@ -122,12 +122,14 @@ def send(pipe, message) -> None:
 def _receive(child: subprocess.Popen, deadline: float):
     """One message from the child, waiting no later than `deadline` (raises TimeoutError), EOFError if it died."""
     fd = child.stdout.fileno()
+    waiting = select.poll()  # not select(): a server may hold more than 1,024 descriptors
+    waiting.register(fd, select.POLLIN)
     buffer = bytearray()
     needed = _HEADER.size
     header_read = False
     while len(buffer) < needed:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+        if remaining <= 0 or not waiting.poll(remaining * 1000):
             raise TimeoutError
         piece = os.read(fd, min(needed - len(buffer), 1 << 20))
         if not piece:
