@@ -75,6 +75,18 @@ class Assistant:
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)
 
+    def close(self) -> None:
+        """Let go of the index's files, threads and connections (chromadb's System, the vectors copy) now rather
+        than when the process ends: a notebook or a test that opens many Assistants would otherwise keep some
+        16 file descriptors each. The Assistant (and those made by `using`) cannot be used after it."""
+        self.index.close()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def paragraphs(self, doc_id: str, number: int, context: int = 1) -> list[Paragraph]:
         """Paragraph `number` of a document with up to `context` neighbours on each side, in reading order (what
         a reader checking a citation wants to see around it). Raises UnknownDocumentError when the document or

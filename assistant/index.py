@@ -143,5 +143,9 @@ class ParagraphIndex:
                follow_symlinks: bool | None = None) -> IngestReport:
         return ingestion.ingest(self.store, self.embedder, self.settings, paths, progress, follow_symlinks)
 
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()
+
     def remove(self, doc_id: str) -> None:
         ingestion.remove(self.store, self.embedder, self.settings, doc_id)

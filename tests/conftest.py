@@ -40,14 +40,19 @@ def _clean_env(monkeypatch):
 
 @pytest.fixture
 def make_assistant(tmp_path):
-    """Build an Assistant on a fresh index folder under tmp_path (corpus: an empty folder unless given)."""
+    """Build an Assistant on a fresh index folder under tmp_path (corpus: an empty folder unless given); each is
+    closed when the test ends (the suite opens hundreds)."""
+    made: list[Assistant] = []
 
     def make(**overrides) -> Assistant:
         overrides.setdefault("index_dir", tmp_path / "index")
         overrides.setdefault("corpus_dir", tmp_path / "no-corpus")
-        return Assistant(**overrides)
+        made.append(Assistant(**overrides))
+        return made[-1]
 
-    return make
+    yield make
+    for assistant in made:
+        assistant.close()
 
 
 @pytest.fixture(scope="session")

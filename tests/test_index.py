@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from assistant import Assistant
 from assistant.errors import IndexDamagedError, IndexLockedError, UnknownDocumentError
 from conftest import SEED_DOC, SEEDS
 
@@ -203,3 +204,23 @@ def test_stored_vectors_are_the_model_s_vectors_of_each_chunk(make_assistant, tm
     fresh = a.embedder.embed([r.text for r in rows])
     for row, vector in zip(rows, fresh):
         assert np.allclose(stored[row.id], vector, atol=1e-5), row.id
+
+
+def test_a_closed_assistant_lets_go_of_its_files(seeded_index, tmp_path):
+    """A notebook or a test that opens Assistant after Assistant must not run out of file descriptors."""
+    import os
+    import shutil
+
+    folder = tmp_path / "index"
+    shutil.copytree(seeded_index, folder)
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    with Assistant(index_dir=folder) as first:
+        assert first.ask("Where were the airstrikes carried out?").citations
+    before = open_files()
+    for _ in range(4):
+        with Assistant(index_dir=folder) as again:
+            assert again.ask("Where were the airstrikes carried out?").citations
+    assert open_files() <= before + 2  # unclosed, each kept some 16

@@ -384,3 +384,7 @@ class ChromaStore:
     def close(self) -> None:
         if self.copy:
             self.copy.close()
+        system, self._system = getattr(self, "_system", None), None
+        if system is not None:
+            with contextlib.suppress(Exception):  # stopping is best effort, as on a reconnect
+                system.stop()
