@@ -6,9 +6,9 @@ module imports neither, so its formatting helpers (fmt, fmt_change, suite_line, 
 
 `fingerprint` hashes everything that should not change between two runs of the same code on the same suite (all
 but latency, token usage and timestamps), so "did anything change?" is one comparison. The raw list of retrieved
-paragraphs is left out too: their order below the evidence can differ between processes (BM25 scores that are
-equal to the last bits are ordered by Python's per-process hash seed in bm25s's vocabulary), while the rank of
-the evidence, which is what hit@k and MRR measure, is in each question's scores and so in the fingerprint.
+paragraphs is left out too: their order below the evidence once differed between processes (bm25s numbered its
+vocabulary in Python's per-process hash order; assistant/bm25.py does not), and it is not what is measured: the
+rank of the evidence, which is what hit@k and MRR measure, is in each question's scores and so in the fingerprint.
 """
 
 from __future__ import annotations
