@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.models import Document
-from assistant.readers.base import ReaderError
+from assistant.readers.base import ReaderError, failure_reason
 from assistant.readers.docx import read_docx
 from assistant.readers.epub import read_epub
 from assistant.readers.html import read_html
@@ -32,7 +32,6 @@ from assistant.readers.pdf import read_pdf
 from assistant.readers.pptx import read_pptx
 from assistant.readers.tables import read_csv, read_xlsx
 from assistant.readers.txt_md import read_text
-from assistant.wording import shorten
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +142,9 @@ def read_file(path: Path, doc_id: str, limits: Limits | None = None) -> Iterator
             yield check_paragraphs(READERS[suffix](path, doc_id, limits), limits)
     except ReaderError as exc:
         yield Skipped(str(path), str(exc))
-    except (OSError, UnicodeError) as exc:
-        yield Skipped(str(path), f"cannot read: {exc}")
     except Exception as exc:  # a parser's own error on a malformed file (lxml, pdfminer, openpyxl, ...)
         log.debug("reading %s failed", path, exc_info=True)
-        yield Skipped(str(path), f"could not be read as {suffix} ({type(exc).__name__}: {shorten(str(exc), 160)})")
+        yield Skipped(str(path), failure_reason(exc, suffix))
 
 
 def check_paragraphs(doc: Document, limits: Limits) -> Document | Skipped:

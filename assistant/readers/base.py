@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from assistant.models import Document, Paragraph
+from assistant.wording import shorten
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 
@@ -95,3 +96,11 @@ def read_text_file(path: Path) -> str:
 
 def title_from_name(path: Path) -> str:
     return path.stem
+
+
+def failure_reason(exc: Exception, suffix: str) -> str:
+    """A file's skip reason for an error its parser raised (not a ReaderError, which says its own): how read_file
+    and the PDF reader's process (reader_child.py) word it alike."""
+    if isinstance(exc, (OSError, UnicodeError)):
+        return f"cannot read: {exc}"
+    return f"could not be read as {suffix} ({type(exc).__name__}: {shorten(str(exc), 160)})"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assistant.readers.base import ReaderError
+from assistant.readers.base import ReaderError, failure_reason
 from assistant.readers.isolated import read_message, send
-from assistant.wording import shorten
 
 
 def _cap_memory(extra_bytes: int) -> None:
@@ -48,10 +47,8 @@ def main(max_reader_bytes: int) -> None:
             reply = ("memory", "")
         except ReaderError as exc:
             reply = ("refused", str(exc))
-        except (OSError, UnicodeError) as exc:
-            reply = ("refused", f"cannot read: {exc}")
-        except Exception as exc:  # a parser's own error on a malformed file, as read_file words it
-            reply = ("refused", f"could not be read as {suffix} ({type(exc).__name__}: {shorten(str(exc), 160)})")
+        except Exception as exc:  # a parser's own error on a malformed file
+            reply = ("refused", failure_reason(exc, suffix))
         signal.alarm(0)
         try:
             send(stdout, reply)
