@@ -49,6 +49,9 @@ _ASKED_COUNT = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’\-]+\s*){1,3})", re
 _ASKED_ROLE = re.compile(r"^\s*(?:who|whom)\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?([\w'’\-]+)|"
                          r"\bname of (?:the\s+|an?\s+)?([\w'’\-]+)", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’\-]*")
+# "how much has the administration approved?": a verb or a pronoun after "how many/much" names no counted thing
+_NOT_A_THING = {"has", "have", "had", "did", "does", "do", "is", "was", "are", "were", "will", "would", "can",
+                "could", "should", "might", "may", "it", "they", "he", "she", "we", "you", "i", "there"}
 _DATE_Q = re.compile(r"^\s*(?:when\b|(?:on|in|by|since|until)?\s*(?:what|which)\s+(?:year|date|day|month|decade|century)\b)",
                      re.IGNORECASE)
 _DATE_A = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\b(january|february|march|april|may|june|"
@@ -58,6 +61,12 @@ _DATE_A = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\b(
                      r"evening|night)\b"
                      r"|\b\d{1,2}(?:\s*o['’]clock|:\d{2}\b|\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w))"  # times of day answer "when" too
                      r"|\bweek\s+\d{1,2}\b", re.IGNORECASE)
+# "When will the rocket launch?" "Later this month", "in a few weeks": what is still to come is dated relative to now.
+# Only for such questions: in a news corpus "this week" is everywhere, and it does not say when a past event was.
+_UPCOMING_Q = re.compile(r"^\s*when\s+(?:will|is|are|does|do|would|could|can|should)\b|^\s*when['’]s\b", re.IGNORECASE)
+_RELATIVE_DATE = re.compile(r"\b(?:this|next|coming)\s+(?:week|weekend|month|year|season|spring|summer|fall|autumn|"
+                            r"winter)\b|\bin\s+(?:a|an|a\s+few|a\s+couple\s+of|several|\d+|two|three|four|five|six|"
+                            r"ten)\s+(?:days?|weeks?|months?|years?)\b|\bsoon\b", re.IGNORECASE)
 BIND_WINDOW = 4  # words after a number in which the counted thing must appear; words around a role for a name
 
 
@@ -87,10 +96,17 @@ def has_type(sentence: str, kind: str | None, question_words: set[str]) -> bool:
     return False
 
 
+def _asked_words(question: str) -> list[str]:
+    """The (at most two) content words right after "how many" / "how much", as written, lower-cased."""
+    match = _ASKED_COUNT.search(question)
+    if not match or match.group(1).split()[0].lower() in _NOT_A_THING:
+        return []
+    return [w.lower() for w in re.findall(r"[\w'’\-]+", match.group(1)) if terms(w)][:2]
+
+
 def asked_thing(question: str) -> set[str]:
     """The stemmed content words right after "how many" / "how much" (the counted thing), else empty."""
-    match = _ASKED_COUNT.search(question)
-    return set(terms(match.group(1))[:2]) if match else set()
+    return {t for w in _asked_words(question) for t in terms(w)}
 
 
 def _tokens(sentence: str) -> tuple[list[str], list[str]]:
@@ -101,11 +117,19 @@ def _tokens(sentence: str) -> tuple[list[str], list[str]]:
 def count_bound(question: str, sentence: str) -> bool | None:
     """For "how many X" / "how much X": does a number in the sentence count X (X within BIND_WINDOW words after
     it)? None when the question asks for no count of a named thing."""
-    thing = asked_thing(question) if question_type(question) == "number" else set()
-    if not thing:
+    asked = _asked_words(question) if question_type(question) == "number" else []
+    if not asked:
         return None
+    thing = asked_thing(question)
     raw, stems = _tokens(sentence)
-    return any(_NUMBER_WORD.fullmatch(w) and thing & set(stems[i + 1:i + 1 + BIND_WINDOW]) for i, w in enumerate(raw))
+
+    def counts_it(i: int) -> bool:  # "420 fires" counts wildfires: a compound's head word is the thing too
+        after = raw[i + 1:i + 1 + BIND_WINDOW]
+        return bool(thing & set(stems[i + 1:i + 1 + BIND_WINDOW])) or any(
+            len(w) >= 4 and len(a) > len(w) and a.endswith(w.lower()) and a[-len(w) - 1].isalpha()
+            for a in asked for w in after)  # not "non-Muslims": a prefix after a hyphen can turn the meaning
+
+    return any(_NUMBER_WORD.fullmatch(w) and counts_it(i) for i, w in enumerate(raw))
 
 
 def role_bound(question: str, sentence: str) -> bool | None:
@@ -123,8 +147,11 @@ def role_bound(question: str, sentence: str) -> bool | None:
 
 def lacks_date(question: str, text: str) -> bool:
     """A "when" / "what year" / "on what date" question and a text with no date in it (a year, a month or day
-    name, an ordinal day, a century, "ago"): "today's strikes" does not say when something began."""
-    return bool(_DATE_Q.match(question)) and not _DATE_A.search(text)
+    name, an ordinal day, a century, "ago"; for what is still to come, "next week" too): "today's strikes" does not
+    say when something began."""
+    if not _DATE_Q.match(question) or _DATE_A.search(text):
+        return False
+    return not (_UPCOMING_Q.match(question) and _RELATIVE_DATE.search(text))
 
 
 def lacks_money(question: str, text: str) -> bool:
