@@ -85,11 +85,10 @@ def answer_still_there(cut_path: Path, questions: list[dict], ids: set[str]) -> 
     The benchmark cuts paragraphs, not facts: a Wikipedia article often says a thing twice ("the Court of Justice"
     in its introduction and again in its section). These are reported apart because some of them are answerable
     still. benchmarks/answerability_data.py leaves such questions out of the training negatives for that reason."""
-    from assistant.evaluation.metrics import normalize_answer
+    from assistant.evaluation.metrics import answer_match
 
-    paragraphs = [f" {normalize_answer(p)} " for doc in c.read_jsonl(cut_path) for p in doc["text"].split("\n\n")]
-    return {q["id"] for q in questions if q["id"] in ids and any(
-        f" {a} " in p for a in map(normalize_answer, q["answers"]) if a.strip() for p in paragraphs)}
+    paragraphs = [p for doc in c.read_jsonl(cut_path) for p in doc["text"].split("\n\n")]
+    return {q["id"] for q in questions if q["id"] in ids and any(answer_match(p, q["answers"]) for p in paragraphs)}
 
 
 def ask_all(assistant, questions: list[dict], kind_of) -> list[dict]:

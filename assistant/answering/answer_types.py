@@ -97,16 +97,12 @@ def has_type(sentence: str, kind: str | None, question_words: set[str]) -> bool:
 
 
 def _asked_words(question: str) -> list[str]:
-    """The (at most two) content words right after "how many" / "how much", as written, lower-cased."""
+    """The counted thing: the (at most two) content words right after "how many" / "how much", as written,
+    lower-cased; [] when there is none."""
     match = _ASKED_COUNT.search(question)
     if not match or match.group(1).split()[0].lower() in _NOT_A_THING:
         return []
     return [w.lower() for w in re.findall(r"[\w'’\-]+", match.group(1)) if terms(w)][:2]
-
-
-def asked_thing(question: str) -> set[str]:
-    """The stemmed content words right after "how many" / "how much" (the counted thing), else empty."""
-    return {t for w in _asked_words(question) for t in terms(w)}
 
 
 def _tokens(sentence: str) -> tuple[list[str], list[str]]:
@@ -120,7 +116,7 @@ def count_bound(question: str, sentence: str) -> bool | None:
     asked = _asked_words(question) if question_type(question) == "number" else []
     if not asked:
         return None
-    thing = asked_thing(question)
+    thing = {t for w in asked for t in terms(w)}
     raw, stems = _tokens(sentence)
 
     def counts_it(i: int) -> bool:  # "420 fires" counts wildfires: a compound's head word is the thing too
