@@ -14,6 +14,7 @@ from assistant.answering.budget import encoding_for
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
 from assistant.answering.extractive import answer_offline, load_weights, rate
+from assistant.answering.reader import shared_reader
 from assistant.answering.llm import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.answering.text import Idf
 from assistant.chat import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
@@ -256,10 +257,10 @@ class Assistant:
             except LLMError as exc:
                 notes.append(f"{exc} Answered offline instead.")
             else:  # the offline estimate labels the LLM's answer (a few ms; the model's refusal stands)
-                rate(answer, standalone, vector, contexts, idf, self.settings, self._weights)
+                rate(answer, standalone, vector, contexts, idf, self.settings, self._weights, shared_reader())
         if answer is None:
             answer = answer_offline(standalone, vector, contexts, self.embedder, idf, self.settings, decline,
-                                    self._weights)
+                                    self._weights, shared_reader())
             if usage is not None and usage.calls:
                 answer.usage.update(usage.to_dict(self.settings))
             if streaming and not shown:  # after part of an LLM stream, the final Answer replaces it (see stream())

@@ -68,6 +68,22 @@ class Citation:
         return data
 
 
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The exact answer the reader marked: its text, the paragraph that holds it, and its character offsets in
+    that paragraph's text (`text == paragraph_text[start:end]`)."""
+
+    text: str
+    doc_id: str
+    paragraph: int
+    start: int
+    end: int
+    marker: int | None = None  # the citation marker of that paragraph in the answer
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Answer:
     text: str
@@ -87,6 +103,7 @@ class Answer:
     confidence: float | None = None
     support: str = "confident"
     uncovered: list[str] = field(default_factory=list)
+    span: AnswerSpan | None = None  # offline answers: the exact answer inside the first quoted sentence
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `assistant ask --json` and the web API."""
@@ -103,6 +120,7 @@ class Answer:
             "confidence": self.confidence,
             "support": self.support,
             "uncovered": self.uncovered,
+            "span": self.span.to_dict() if self.span else None,
         }
 
 

@@ -111,9 +111,24 @@ def machine() -> dict[str, Any]:
             "load_average_at_end": [round(x, 2) for x in load] if load else None}
 
 
+def commit() -> str:
+    """The checkout's commit, with "+changes" when the work tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD") or "unknown"
+        return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except OSError:
+        return "unknown"
+
+
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    data = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **data, "machine": machine()}
+    data = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit(), **data,
+            "machine": machine()}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -1,12 +1,13 @@
-"""What the answerability check adds to a question (issue 9: at most 20 ms).
+"""What reading and the answerability check add to a question.
 
     python benchmarks/answerability_latency.py
 
 For the 200 squad2_dev questions (and news_dev's 200): retrieval and sentence ranking run once, untimed (the
-answerer needs them whatever it decides); then the check alone is timed, as `answer_offline` runs it
+answerer needs them whatever it decides); then, timed apart: the reader over the top passages
+(`extractive.read_and_rank` less the ranking: one batched onnxruntime run), the check as `answer_offline` runs it
 (`extractive.estimate`: the question-level features, the calibrated probability, the necessary answer-type
-checks) and, apart, the words the sources do not cover (`answerability.uncovered`, for the "weakly supported"
-label). Each question's check runs 5 times; its median counts. Writes benchmarks/results/answerability_latency.json.
+checks), and the words the sources do not cover (`answerability.uncovered`, for the "weakly supported" label).
+Each question's parts run 5 times; their medians count. Writes benchmarks/results/answerability_latency.json.
 """
 
 from __future__ import annotations
@@ -29,24 +30,36 @@ def timed(fn) -> float:
 
 
 def measure(assistant, questions: list[dict]) -> dict:
-    from assistant.answering import answerability
-    from assistant.answering.extractive import CONTEXT_WEIGHT, Question, estimate, load_weights, score_sentences
+    from assistant.answering import answerability, spans
+    from assistant.answering.extractive import (CONTEXT_WEIGHT, Question, estimate, load_weights, reader_settings,
+                                                score_sentences)
+    from assistant.answering.reader import shared_reader
     from assistant.answering.text import Idf
 
     weights = load_weights()
+    options = reader_settings(weights)
+    reader = shared_reader()
     idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
-    check_ms, label_ms = [], []
+    read_ms, check_ms, label_ms = [], [], []
     for qa in questions:
         q = Question.parse(qa["question"], weights.get("context_weight", CONTEXT_WEIGHT))
         vector = assistant.embedder.embed([q.text])[0]
         contexts = assistant.retrieve(q.text)
         ranked = score_sentences(q, vector, contexts, None, idf, weights)
-        check_ms.append(timed(lambda: estimate(q, ranked, contexts, idf, weights)))
+
+        def read():
+            return spans.read(reader, q.asked, q.carried, ranked, contexts, options["passages"],
+                              options["max_tokens"])
+
+        read_ms.append(timed(read))
+        readings = read()
+        check_ms.append(timed(lambda: estimate(q, ranked, contexts, idf, weights, readings)))
         label_ms.append(timed(lambda: answerability.uncovered(q.asked, [ctx.text for ctx in contexts])))
-    total = [a + b for a, b in zip(check_ms, label_ms)]
+    total = [a + b + r for a, b, r in zip(check_ms, label_ms, read_ms)]
     return {"questions": len(questions),
             **{f"{name}_ms_{p}": round(statistics.quantiles(values, n=100)[p - 1], 2)
-               for name, values in (("check", check_ms), ("uncovered", label_ms), ("total", total))
+               for name, values in (("read", read_ms), ("check", check_ms), ("uncovered", label_ms),
+                                    ("total", total))
                for p in (50, 95)}}
 
 
@@ -58,8 +71,9 @@ def main() -> None:
         questions = c.read_jsonl(folder / f"{name}.qa.jsonl")
         assistant.ask(questions[0]["question"])  # builds BM25 and the IDF table once: not a question's cost
         results[name] = measure(assistant, questions)
-    print(c.table(["set", "questions", "check p50 / p95 ms", "uncovered p50 / p95 ms", "total p50 / p95 ms"],
-                  [[n, r["questions"], f"{r['check_ms_50']} / {r['check_ms_95']}",
+    print(c.table(["set", "questions", "read p50 / p95 ms", "check p50 / p95 ms", "uncovered p50 / p95 ms",
+                   "total p50 / p95 ms"],
+                  [[n, r["questions"], f"{r['read_ms_50']} / {r['read_ms_95']}", f"{r['check_ms_50']} / {r['check_ms_95']}",
                     f"{r['uncovered_ms_50']} / {r['uncovered_ms_95']}", f"{r['total_ms_50']} / {r['total_ms_95']}"]
                    for n, r in results.items()]))
     print(f"wrote {c.write_result('answerability_latency', results)}")

@@ -1,11 +1,12 @@
 """Fit the offline answerer on SQuAD 2.0 train questions and write assistant/data/answerer.json.
 
-    python benchmarks/tune_answerer.py [--target-declined 0.03] [--cross-encoder PATH] [--dry-run]
+    python benchmarks/tune_answerer.py [--target-declined 0.03] [--passages 4] [--max-tokens 160] [--dry-run]
 
 Data: ../shared/datasets/squad2_train.qa.jsonl and what benchmarks/answerability_data.py generates from it
 (answerable questions; the same with the gold paragraph hidden; asked against other corpora; SQuAD's adversarial
-ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them.
-Everything goes through the answerer's own code (`assistant.answering.extractive`, `.answerability`).
+ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them. The reader
+(assistant/data/reader.onnx) was trained on other SQuAD train articles (training/, assistant/data/reader.md).
+Everything goes through the answerer's own code (`assistant.answering.extractive`, `.answerability`, `.spans`).
 
 1. ranking: listwise softmax over the quotable sentences of the 5 retrieved paragraphs, lexical features only
    (no sentence is embedded: earlier runs embedding the best 3-8 sentences moved the composed answers by nothing
@@ -13,25 +14,28 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
    follow-ups: how much a follow-up's carried terms count (`context_weight`), on conversations made from pairs of
    train questions about one paragraph (`follow_ups`): the weight that best puts the second question's answer
    in the first quoted sentence, from its gold paragraph.
-2. compose: which further sentences an answer quotes (`extractive.choose`). A grid over the score margins and
+2. reading: the reader reads the top `--passages` paragraphs (windows of `--max-tokens`, centred on each one's
+   best sentence); the sentence holding its best span is quoted first (`extractive.read_and_rank`).
+   `--compare-rules` reports the answers with the span chosen by margin, by margin plus answerable logit, and
+   without the reader.
+3. compose: which further sentences an answer quotes (`extractive.choose`). A grid over the score margins and
    the new question coverage another paragraph's sentence must bring; the choice maximises citation precision
    plus gold-paragraph citation rate among the settings within one point of the best answer-present rate
    (train answerable questions).
-3. answerability (`answerability.FEATURES`): L2-regularised logistic regression. Answerable questions weigh as
-   much as the unanswerable ones, and each kind of negative (near-topic, off-corpus, adversarial) a third of
-   those. Cross-validated by article (8 folds); Platt scaling on the cross-validated scores makes the output a
-   calibrated probability (`confidence`). When a necessary answer-type check fails (`answer_types.failed_checks`)
-   the confidence is capped at the share of such examples that are answerable (`check_confidence`). The decline
-   threshold is the confidence below which `--target-declined` of the answerable train questions fall
-   (cross-validated, cap included): 3 % is the largest share that keeps the cross-validated gold-paragraph
-   citation rate within 2 points of never declining. The confident threshold is 0.5 or the decline threshold if
-   higher: below it, more likely than not, the documents do not answer.
-4. with --cross-encoder (a model from benchmarks/answerability_cross_encoder.py, trained without the HOLDOUT
-   articles): its logit on the best sentence is stacked with the features' score by a second logistic model
-   fitted on the HOLDOUT articles' examples only (which neither model was fitted on); the thresholds come from
-   those articles too. This only MEASURES it (train["stacked_model"] in answerer.json): the stacked model declined
-   fewer unanswerable holdout questions at the operating point than the features alone, so it is not shipped
-   (benchmarks/cross_encoder_onnx.py says why).
+4. answerability (`answerability.FEATURES` + `spans.FEATURES`, the reader's margins and answerable logits):
+   L2-regularised logistic regression, stacked over the lexical features and the reader's. Answerable questions
+   weigh as much as the unanswerable ones, and each kind of negative (near-topic, off-corpus, adversarial) a third
+   of those. Cross-validated by article (8 folds); Platt scaling on the cross-validated scores makes the output a
+   calibrated probability (`confidence`). The decline threshold is the confidence below which
+   `--target-declined` of the answerable train questions fall (cross-validated). The confident threshold is 0.5
+   or the decline threshold if higher: below it, more likely than not, the documents do not answer.
+5. necessary checks (`answer_types.failed_checks`: a count, an amount of money, a date asked for and none given):
+   each set of them, and a reader margin above which they give up their veto, is tried; a check keeps its power
+   to decline only when, at the same share of answerable questions declined, it declines more than half a point
+   more negatives (`choose_checks`). When one fails the confidence is capped at the share of such examples that
+   are answerable (`check_confidence`).
+6. `reader_no_answer`: the reader margin under which 3 % of answerable questions' gold paragraphs fall; LLM mode
+   labels an answer weakly supported when the reader finds less than that in every paragraph it cites.
 """
 
 from __future__ import annotations
@@ -198,21 +202,60 @@ class CachedCoverage(PairCache):
         return self.values(question, [text], lambda texts: [soft_coverage(question, t) for t in texts])[0]
 
 
-def simulate(examples, weights) -> list[dict]:
-    """Per example: the parsed question, ranked sentences and answerability features, as the answerer has them."""
-    from assistant.answering.answerability import question_features
-    from assistant.answering.extractive import Question, score_sentences
+class CachedReader:
+    """The shipped reader (`assistant.answering.reader`) behind a disk cache of its readings, keyed by the model
+    file's hash: refitting the decline model should not read 6,000 questions again."""
 
-    coverage = CachedCoverage()
+    def __init__(self) -> None:
+        import hashlib
+        import pickle
+
+        from assistant.answering.reader import MODEL_FILE, shared_reader
+
+        self.reader = shared_reader()
+        model = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()[:12]
+        self.file = c.CACHE / "answerability" / f"reader-{model}.pkl"
+        self.cache = pickle.loads(self.file.read_bytes()) if self.file.is_file() else {}
+        self.ms: list[float] = []
+
+    def read(self, question: str, passages: list, max_tokens: int = 160) -> list:
+        key = (question, max_tokens, tuple((p.text, p.focus) for p in passages))
+        if key not in self.cache:
+            started = time.perf_counter()
+            self.cache[key] = self.reader.read(question, passages, max_tokens)
+            self.ms.append((time.perf_counter() - started) * 1000)
+        return self.cache[key]
+
+    def save(self) -> None:
+        import pickle
+
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        self.file.write_bytes(pickle.dumps(self.cache))
+
+
+def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
+    """Per example: the parsed question, ranked sentences (the reader's sentence first), the readings and the
+    answerability features, as the answerer has them."""
+    from assistant.answering import spans
+    from assistant.answering.answerability import question_features
+    from assistant.answering.extractive import Question, read_and_rank
+
+    coverage = CachedCoverage() if soft else (lambda question, text: 0.0)
     rows = []
     for e in examples:
         idf = data.idf_for(e.corpus)
         q = Question.parse(e.question, weights.get("context_weight", 0.5))
-        ranked = score_sentences(q, e.vector, e.contexts, None, idf, weights)
+        ranked, readings, found = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
         features = (question_features(q.text, ranked, e.contexts, idf, q.weights, q.asked, coverage) if ranked
                     else None)
-        rows.append({"q": q, "ranked": ranked, "features": features, "idf": idf})
-    coverage.save()
+        if features is not None:
+            features.update(spans.features(readings))
+        rows.append({"q": q, "ranked": ranked, "features": features, "idf": idf, "readings": readings,
+                     "found": found})
+    if soft:
+        coverage.save()
+    if reader is not None:
+        reader.save()
     return rows
 
 
@@ -393,68 +436,65 @@ def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> 
     return model, cv_conf, report
 
 
-class CachedCrossEncoder(PairCache):
-    """The answerer's CrossEncoder behind a PairCache of its logits (one file per model); `ms` holds the time per
-    text of every batch that ran the model."""
-
-    def __init__(self, path: Path, max_tokens: int = 128) -> None:
-        import hashlib
-
-        from cross_encoder_onnx import CrossEncoder
-
-        model = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        super().__init__(c.CACHE / "answerability" / f"logits-{model}.json")
-        self.encoder = CrossEncoder(path, max_tokens)
-        self.ms: list[float] = []
-
-    def logits(self, question: str, texts: list[str]) -> list[float]:
-        return self.values(question, texts, lambda todo: self._run(question, todo))
-
-    def _run(self, question: str, texts: list[str]) -> list[float]:
-        started = time.perf_counter()
-        logits = self.encoder.logits(question, texts)
-        self.ms.append((time.perf_counter() - started) * 1000 / len(texts))
-        return logits
-
-    def logit(self, question: str, text: str) -> float:
-        return self.logits(question, [text])[0]
+CHECK_SETS = [[], ["count"], ["money"], ["date"], ["count", "date"], ["count", "money", "date"]]
+CHECK_OVERRIDES = [float("inf"), 0.0, 2.0, 4.0, 6.0]
 
 
-def fit_stacked(features_model, x, y, kinds, articles, names, logit, holdout, failed, cap) -> tuple[dict, dict]:
-    """The cross-encoder's logit on the best sentence, stacked with the features' score (a features model
-    refitted without the holdout articles) by a logistic model fitted on the holdout articles' examples, which
-    neither model saw; folded back into one linear model over the features and the logit. Both models output a
-    calibrated probability, so the features model's thresholds (fitted on all eight articles' questions, far
-    more than the holdout's) are kept; the report says what they decline on the holdout articles."""
-    held = np.isin(articles, holdout)
-    lexical = logistic_model(x[~held], y[~held], sample_weights(kinds[~held]), names, 1.0)
-    pair = np.column_stack([z_of(lexical, x, names), logit])
-    stack = logistic_model(pair[held], y[held], sample_weights(kinds[held]), ["lexical", "cross_encoder"], 0.01)
-    a, b = stack["weights"]["lexical"], stack["weights"]["cross_encoder"]
-    model = {"bias": a * features_model["bias"] + stack["bias"],  # a * (features model, all articles) + b * logit
-             "weights": {**{n: a * w for n, w in features_model["weights"].items()}, "cross_encoder": b},
-             "calibration": [1.0, 0.0]}
-    yh, kh, fh = y[held], kinds[held], failed[held]
-    conf = sigmoid(z_of(stack, pair[held], ["lexical", "cross_encoder"]))
-    conf = np.where(fh, np.minimum(conf, cap), conf)
-    lexical_conf = sigmoid(pair[held, 0])
-    lexical_conf = np.where(fh, np.minimum(lexical_conf, cap), lexical_conf)
-    model["decline_threshold"] = features_model["decline_threshold"]
-    model["confident_threshold"] = features_model["confident_threshold"]
-    at_threshold = {name: {kind: round(float(((v < model["decline_threshold"]) | fh)[kh == kind].mean()), 4)
-                           for kind in data.KINDS} for name, v in (("features", lexical_conf), ("stacked", conf))}
-    report = {"holdout_articles": list(holdout), "examples": int(held.sum()), "stack": stack,
-              "auc (holdout articles)": {
-                  name: {"all": round(auc(v, yh), 4), **{kind: round(auc(v[(kh == kind) | (yh == 1)],
-                                                                     yh[(kh == kind) | (yh == 1)]), 4)
-                                                         for kind in data.KINDS[1:]}}
-                  for name, v in (("features", lexical_conf), ("cross_encoder", pair[held, 1]), ("stacked", conf))},
-              "declined at the decline threshold (holdout)": at_threshold,
-              "operating_points (holdout; share of answerable declined)": operating_points(
-                  np.where(fh, -1.0, conf), yh, kh),
-              "features model's operating points (holdout)": operating_points(np.where(fh, -1.0, lexical_conf), yh, kh),
-              "reliability (holdout)": reliability(conf, yh, sample_weights(kh))}
-    return model, report
+def negatives_declined(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, threshold: float) -> float:
+    """The mean share declined over the kinds of negative (each kind counts alike)."""
+    return float(np.mean([(conf[kinds == kind] < threshold).mean() for kind in data.KINDS[1:]]))
+
+
+def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margins) -> tuple[dict, list[dict]]:
+    """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
+    combination that declines the most negatives (mean over kinds, cross-validated) with `target` of the
+    answerable questions declined; a check survives only when it adds more than half a point over fewer checks."""
+    table = []
+    for kept in CHECK_SETS:
+        for override in CHECK_OVERRIDES:
+            failed = np.array([bool([f for f in fl if f in kept]) and m < override
+                               for fl, m in zip(failed_lists, margins)])
+            cap = check_confidence(failed, y, kinds)
+            model, cv_conf, report = fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap)
+            declined = np.where(failed, -1.0, cv_conf) < model["decline_threshold"]
+            table.append({"checks": kept, "override": override, "cap": round(cap, 4),
+                          "answerable_declined": round(float(declined[y == 1].mean()), 4),
+                          "negatives_declined": round(float(np.mean([declined[kinds == k].mean()
+                                                                     for k in data.KINDS[1:]])), 4),
+                          **{f"{k}_declined": round(float(declined[kinds == k].mean()), 4) for k in data.KINDS[1:]}})
+    best = max(table, key=lambda r: r["negatives_declined"])
+    simplest = min((r for r in table if r["negatives_declined"] >= best["negatives_declined"] - 0.005),
+                   key=lambda r: (len(r["checks"]), -r["override"]))
+    return simplest, table
+
+
+def reader_no_answer(rows, examples, share: float = 0.03) -> float:
+    """The reader margin below which `share` of answerable train questions' gold paragraphs fall: under it, the
+    reader finds no answer in a paragraph (LLM mode labels an answer citing only such paragraphs weak)."""
+    margins = []
+    for e, row in zip(examples, rows):
+        gold = [r.margin for r in row["readings"]
+                if (e.contexts[r.passage].doc_id, e.contexts[r.passage].paragraph) in e.gold]
+        if e.kind == "answerable" and gold:
+            margins.append(max(gold))
+    return round(float(np.quantile(margins, share)), 4) if margins else 0.0
+
+
+def span_rules(examples, rows, weights, reader) -> dict:
+    """Answer quality on train answerable questions with the span chosen by each rule, and with no reader."""
+    out = {}
+    for rule in ("margin", "margin+answerable"):
+        trial = dict(weights, reader={**weights["reader"], "rule": rule})
+        out[rule] = answer_quality(examples, simulate_answerable(examples, trial, reader), weights["compose"], 3)
+    out["no reader"] = answer_quality(examples, simulate_answerable(examples, weights, None), weights["compose"], 3)
+    return out
+
+
+def simulate_answerable(examples, weights, reader) -> list[dict]:
+    """`simulate` on the answerable examples only (others get an empty row): answer quality reads only those."""
+    answerable = [e for e in examples if e.kind == "answerable"]
+    rows = iter(simulate(answerable, weights, reader, soft=False))
+    return [next(rows) if e.kind == "answerable" else {"ranked": []} for e in examples]
 
 
 def main() -> None:
@@ -462,13 +502,16 @@ def main() -> None:
     parser.add_argument("--target-declined", type=float, default=0.03,
                         help="share of answerable train questions declined at the decline threshold")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
-    parser.add_argument("--cross-encoder", type=Path, help="the int8 ONNX cross-encoder to stack with the features "
-                        "and report on (benchmarks/answerability_cross_encoder.py train); not shipped")
-    parser.add_argument("--holdout", default="Harvard_University,Islamism",
-                        help="the articles the cross-encoder was trained without (its stacking set)")
+    parser.add_argument("--no-reader", action="store_true", help="fit without the reader (as before issue 19)")
+    parser.add_argument("--no-soft-coverage", action="store_true", help="leave out the soft-coverage feature")
+    parser.add_argument("--passages", type=int, default=4, help="paragraphs the reader reads")
+    parser.add_argument("--max-tokens", type=int, default=160, help="tokens in one reader window")
+    parser.add_argument("--rule", default="margin", choices=["margin", "margin+answerable"])
+    parser.add_argument("--compare-rules", action="store_true", help="report answer quality per span rule")
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
+    from assistant.answering import spans
     from assistant.answering.answerability import FEATURES, checks_failed
     from assistant.settings import Settings
 
@@ -476,49 +519,63 @@ def main() -> None:
     examples = data.load(folder)
     max_sentences = Settings.model_fields["max_answer_sentences"].default
     print(f"{len(examples)} examples in {time.perf_counter() - started:.0f} s")
+    reader = None if args.no_reader else CachedReader()
 
     prefilter = fit_ranking(examples)
-    weights = {"prefilter": prefilter, "prefilter_keep": 0}
+    weights = {"prefilter": prefilter, "prefilter_keep": 0,
+               "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule}}
     weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
     print("follow-ups", json.dumps(follow_report))
-    rows = simulate(examples, weights)
+    rows = simulate(examples, weights, reader, soft=not args.no_soft_coverage)
     compose, compose_report = choose_compose(examples, rows, max_sentences)
     weights["compose"] = compose
     print("compose", compose, compose_report["chosen"])
+    if args.compare_rules and reader is not None:
+        print("span rules", json.dumps(span_rules(examples, rows, weights, reader)))
 
+    names = [f for f in FEATURES if not (args.no_soft_coverage and f == "soft_coverage")]
+    names += [] if reader is None else spans.FEATURES
     kinds = np.array([e.kind for e in examples])
     y = np.array([e.label for e in examples], dtype=float)
     articles = np.array([e.article for e in examples])
-    x = np.array([[r["features"][n] for n in FEATURES] if r["features"] else [0.0] * len(FEATURES) for r in rows])
-    failed = np.array([bool(checks_failed(r["q"].asked, r["ranked"])) for r in rows])
+    x = np.array([[r["features"][n] for n in names] if r["features"] else [0.0] * len(names) for r in rows])
+    failed_lists = [checks_failed(r["q"].asked, r["ranked"]) for r in rows]
+    margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
+    checks, check_table = choose_checks(x, y, kinds, articles, names, args.l2, args.target_declined, failed_lists,
+                                        margins)
+    print("checks", json.dumps(checks))
+    failed = np.array([bool([f for f in fl if f in checks["checks"]]) and m < checks["override"]
+                       for fl, m in zip(failed_lists, margins)])
     cap = check_confidence(failed, y, kinds)
-    features_model, cv_conf, cv_report = fit_answerability(x, y, kinds, articles, FEATURES, args.l2,
+    features_model, cv_conf, cv_report = fit_answerability(x, y, kinds, articles, names, args.l2,
                                                            args.target_declined, failed, cap)
-    answerability = {"check_confidence": round(cap, 4), "features": features_model}
-    if args.cross_encoder:
-        encoder = CachedCrossEncoder(args.cross_encoder)
-        logit = np.array([encoder.logit(e.question, r["ranked"][0].text) if r["ranked"] else -10.0
-                          for e, r in zip(examples, rows)])
-        encoder.save()
-        _, stack_report = fit_stacked(features_model, x, y, kinds, articles, FEATURES, logit,
-                                            tuple(args.holdout.split(",")), failed, cap)
-    declined = cv_conf < features_model["decline_threshold"]
+    answerability = {"check_confidence": round(cap, 4), "checks": checks["checks"],
+                     "check_override": checks["override"] if np.isfinite(checks["override"]) else 1e9,
+                     "features": features_model}
+    if reader is not None:
+        answerability["reader_no_answer"] = reader_no_answer(rows, examples)
+    declined = (cv_conf < features_model["decline_threshold"]) | failed
     train = {"examples": {kind: int((kinds == kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
-             "necessary checks failed (share per kind; confidence capped at check_confidence)": {
-                 kind: round(float(failed[kinds == kind].mean()), 4) for kind in data.KINDS},
+             "necessary checks failed (share per kind, before the reader override)": {
+                 kind: round(float(np.mean([bool(fl) for fl, k in zip(failed_lists, kinds) if k == kind])), 4)
+                 for kind in data.KINDS},
+             "necessary checks: candidates (cross-validated, at the target share of answerable declined)":
+                 check_table,
              "compose": compose_report, "features_model (cross-validated by article)": cv_report,
              "answers at the features model's threshold (cross-validated)": answer_quality(
                  examples, rows, compose, max_sentences, declined)}
-    if args.cross_encoder:
-        train["stacked_model"] = stack_report
+    if reader is not None and reader.ms:
+        train["reader_ms_per_question (uncached runs)"] = {"p50": round(float(np.median(reader.ms)), 1),
+                                                           "p95": round(float(np.quantile(reader.ms, 0.95)), 1)}
     out = {
         "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "
-                 "assistant/answering/answerability.py and extractive.py).",
+                 "assistant/answering/answerability.py, spans.py and extractive.py).",
         "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) and the negatives "
-                     "benchmarks/answerability_data.py generates from them",
+                     "benchmarks/answerability_data.py generates from them; the reader (assistant/data/reader.onnx) "
+                     "was trained on other SQuAD train articles (assistant/data/reader.md)",
         **weights, "answerability": answerability, "train": train,
     }
-    print(json.dumps(train, indent=1))
+    print(json.dumps({k: v for k, v in train.items() if "candidates" not in k}, indent=1))
     if not args.dry_run:
         WEIGHTS_OUT.write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {WEIGHTS_OUT.relative_to(c.ROOT)} in {time.perf_counter() - started:.0f} s")

@@ -280,3 +280,22 @@ def test_the_answer_length_is_capped_and_a_cut_answer_is_noted(scripted, llm_ass
     answer = llm_assistant(llm_max_answer_tokens=64).ask(PROVINCE_Q)
     assert scripted.requests()[0]["body"]["max_tokens"] == 64
     assert any("64-token limit" in note for note in answer.notes)
+
+
+READER_NOTE = "The reader found no answer to the question in the paragraphs this answer cites."
+
+
+def test_an_llm_answer_whose_cited_paragraph_does_not_answer_is_weakly_supported(scripted, llm_assistant):
+    """The reader checks LLM answers too: the model cites ¶2 (where the strikes were, and who directed them) for
+    how many fighters they killed, which that paragraph does not say."""
+    scripted.script({"content": f"The airstrikes killed twelve fighters in Deir al-Zour {cite(2)}."})
+    answer = llm_assistant().ask("How many fighters were killed in the airstrikes?")
+    assert not answer.refused and answer.support == "weak", (answer.support, answer.notes)
+    assert READER_NOTE in answer.notes
+
+
+def test_an_llm_answer_whose_cited_paragraph_answers_keeps_its_support(scripted, llm_assistant):
+    scripted.script({"content": PROVINCE})
+    answer = llm_assistant().ask(PROVINCE_Q)
+    assert not answer.refused and answer.support == "confident", (answer.support, answer.confidence)
+    assert READER_NOTE not in answer.notes

@@ -36,7 +36,8 @@ _TIME_A = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\b(
                      r"oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
                      r"tomorrow|tonight|spring|summer|autumn|winter|century|centuries|decade|decades|ago|bc|bce|ad|"
                      r"ce|era|dynasty|weekend|week|month|year|years)\b", re.IGNORECASE)
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|twenty|thirty|"
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
                  r"forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|"
                  r"billion|billions|trillion|dozen|dozens|half|quarter|third|double|twice|several|percent")
 _NUMBER_A = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)

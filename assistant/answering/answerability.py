@@ -76,9 +76,11 @@ def window_text(ranked: list) -> str:
                     and abs(c.position - best.position) <= 1) or best.text
 
 
-def checks_failed(asked: str, ranked: list) -> list[str]:
-    """The necessary answer-type checks (`answer_types.failed_checks`) the best sentence and its window fail."""
-    return failed_checks(asked, ranked[0].text, window_text(ranked)) if ranked else []
+def checks_failed(asked: str, ranked: list, kept: list[str] | None = None) -> list[str]:
+    """The necessary answer-type checks (`answer_types.failed_checks`) the quoted sentence and its window fail,
+    of those `kept` (all when None)."""
+    failed = failed_checks(asked, ranked[0].text, window_text(ranked)) if ranked else []
+    return failed if kept is None else [f for f in failed if f in kept]
 
 
 def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_weights: dict[str, float],

@@ -1,24 +1,29 @@
-"""The offline answerer: quote the sentences of the retrieved paragraphs that answer the question, or decline.
+"""The offline answerer: the reader marks the answer span in the retrieved paragraphs, the answer quotes the
+sentence that carries it, or it declines.
 
 1. Every quotable sentence of the top paragraphs (`quotable.py`: no headings, captions, menus, copyright lines)
    gets cheap features: IDF-weighted coverage of the question's terms in the sentence, in the sentence with its
    neighbours and in the paragraph; question bigrams kept in order; whether the sentence holds what the question
-   type asks for (`answer_types.py`); the paragraph's dense similarity and BM25 score, and its rank.
-   A follow-up ("Who ordered them? (follow-up to: Where were the strikes?)", see chat.py) is scored on its own
-   words: its type and terms come from the part the user typed, the carried question's terms count
-   CONTEXT_WEIGHT as much (they say what the conversation is about, not what is asked now).
-2. A linear score ranks them (optionally re-scoring the best few with their own embedding: `prefilter_keep`;
-   the shipped weights embed none, see benchmarks/tune_answerer.py).
+   type asks for (`answer_types.py`); the paragraph's dense similarity and BM25 score, and its rank. A linear
+   score ranks them. A follow-up ("Who ordered them? (follow-up to: Where were the strikes?)", see chat.py) is
+   scored on its own words: its type and terms come from the part the user typed, the carried question's terms
+   count CONTEXT_WEIGHT as much.
+2. The reader (`reader.py`, a MiniLM fine-tuned on SQuAD; `spans.py`) reads the top paragraphs, each in one window
+   around its best sentence, follow-ups with the questions they carry, and marks the best answer span with its
+   margin over "no answer". The sentence holding that span becomes the first quoted sentence.
 3. `answerability.py` estimates the probability that the documents answer the question at all (`confidence`),
-   from question-level features; below the decline threshold the answerer declines. (A fine-tuned
-   cross-encoder judging the best sentence was measured and not shipped: see benchmarks/cross_encoder_onnx.py.)
-4. The answer opens with the best sentence. Another sentence is added (at most settings.max_answer_sentences)
-   only when it contributes: its score is close to the best one, and, from another paragraph, it holds question
-   terms the sentences before it lack. Each is followed by the marker of the paragraph it was copied from, so a
-   quote is always a verbatim span of the paragraph it cites, and no paragraph is cited for nothing.
+   from the lexical features and the reader's scores, stacked by one calibrated logistic model; below the
+   decline threshold the answerer declines. Necessary answer-type checks decline too, where they earned it on
+   train data and unless the reader answers plainly.
+4. The answer opens with the exact span (when it is shorter than its sentence), then the sentence that carries
+   it. Another sentence is added (at most settings.max_answer_sentences) only when it contributes: its score is
+   close to the best one, and, from another paragraph, it holds question terms the sentences before it lack.
+   Each is followed by the marker of the paragraph it was copied from, so a quote is always a verbatim span of the
+   paragraph it cites, and no paragraph is cited for nothing. `Answer.span` gives the span's paragraph and offsets.
 
 The weights live in `assistant/data/answerer.json`, fitted on SQuAD 2.0 train questions by
-`benchmarks/tune_answerer.py`, whose docstring documents every feature.
+`benchmarks/tune_answerer.py`, whose docstring documents every step; the reader's card is
+`assistant/data/reader.md`.
 """
 
 from __future__ import annotations
@@ -30,14 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import answerability
+from assistant.answering import answerability, spans
 from assistant.answering.answer_types import has_type, question_type
 from assistant.answering.quotable import quotable
+from assistant.answering.reader import Reader, Reading
 from assistant.answering.text import Idf, split_sentences, terms, words
-from assistant.models import Answer, Citation, Context
+from assistant.models import Answer, AnswerSpan, Citation, Context
 
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "answerer.json"
 CONTEXT_WEIGHT = 0.5  # weight of a follow-up's carried terms relative to its own
+SPAN_LEADS = 0.7  # the span opens the answer when it is shorter than this share of its sentence
 _WH = re.compile(r"\b(what|who|whom|whose|when|where|which|why|how)\b", re.IGNORECASE)
 
 # Sentence features (ranking). All lie in [0, 1] except the similarities (cosine, in practice 0..1).
@@ -83,6 +90,7 @@ class Question:
     bigrams: set[tuple[str, str]]
     kind: str | None
     words: set[str]
+    carried: list[str] = field(default_factory=list)  # a follow-up's earlier questions (the reader reads them)
 
     @classmethod
     def parse(cls, text: str, context_weight: float = CONTEXT_WEIGHT) -> "Question":
@@ -98,7 +106,7 @@ class Question:
         kind = question_type(asked)
         if kind is None and carried and not _WH.search(asked):
             kind = question_type(carried[0])
-        return cls(text, asked, weights, bigrams, kind, set(words(text)))
+        return cls(text, asked, weights, bigrams, kind, set(words(text)), carried)
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> dict:
@@ -196,10 +204,11 @@ def choose(ranked: list[Candidate], q: Question, idf: Idf, max_sentences: int, c
     holding at least `min_new_coverage` of the question's weight that the sentences chosen so far lack."""
     chosen = [ranked[0]]
     covered = set(ranked[0].terms)
+    top = max(c.score for c in ranked)  # the first may be the reader's sentence, not the best by score
     for cand in ranked[1:]:
         if len(chosen) >= max_sentences:
             break
-        gap = ranked[0].score - cand.score
+        gap = top - cand.score
         if cand.context is ranked[0].context:
             keep = gap <= compose["keep_within"]
         else:
@@ -235,18 +244,24 @@ def answerability_model(weights: dict) -> dict:
     return (weights.get("answerability") or DEFAULT_WEIGHTS["answerability"])["features"]
 
 
-def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,
-             weights: dict) -> tuple[float, dict, list[str]]:
+def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
+             readings: list[Reading] | None = None) -> tuple[float, dict, list[str]]:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
-    question), calibrated; a failed check declines whatever the confidence."""
+    question), calibrated, from the lexical features of the quoted sentence (`ranked[0]`) and the reader's
+    `readings`. A failed necessary check declines whatever the confidence, unless the reader's margin reaches
+    the fitted `check_override` (a check must never decline what the reader answers plainly)."""
     model = answerability_model(weights)
     if not ranked:
         return 0.0, model, []
     features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked)
+    features.update(spans.features(readings or []))
     confidence = answerability.probability(features, model)
-    failed = answerability.checks_failed(q.asked, ranked)
+    settings = weights.get("answerability") or {}
+    failed = answerability.checks_failed(q.asked, ranked, settings.get("checks"))
+    if failed and readings and features["reader_margin"] >= settings.get("check_override", float("inf")):
+        failed = []
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
-        confidence = min(confidence, (weights.get("answerability") or {}).get("check_confidence", 0.0))
+        confidence = min(confidence, settings.get("check_confidence", 0.0))
     return confidence, model, failed
 
 
@@ -258,33 +273,82 @@ def thresholds(model: dict, settings) -> tuple[float, float]:
     return decline, max(confident, decline)
 
 
+def reader_settings(weights: dict) -> dict:
+    """How many passages the reader reads and how long its windows are (fitted with the weights)."""
+    return {"passages": 4, "max_tokens": 160, "rule": "margin", **(weights.get("reader") or {})}
+
+
+def read_and_rank(q: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
+                  weights: dict, reader: Reader | None) -> tuple[list[Candidate], list[Reading], spans.Found | None]:
+    """The ranked sentences with the one that carries the reader's best span moved first, the readings, and
+    that span (None without a reader, or when the span lies in no quotable sentence)."""
+    ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
+    options = reader_settings(weights)
+    readings = spans.read(reader, q.asked, q.carried, ranked, contexts, options["passages"], options["max_tokens"])
+    found = spans.best(readings, contexts, options.get("rule", "margin"))
+    carrier = spans.carrying_sentence(found, ranked) if found else None
+    if carrier is None:
+        return ranked, readings, None
+    return [carrier, *(c for c in ranked if c is not carrier)], readings, found
+
+
 def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
-         weights: dict) -> Answer:
-    """Fill in an LLM answer's confidence, support and uncovered words from the same retrieval-based estimate
-    the offline answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer)."""
+         weights: dict, reader: Reader | None = None) -> Answer:
+    """Fill in an LLM answer's confidence, support and uncovered words from the same estimate the offline
+    answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer). The reader reads
+    the paragraphs the answer cites: when it finds no answer in any of them, the answer is weakly supported."""
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
-    ranked = score_sentences(q, question_vector, contexts, None, idf, weights) if contexts else []
-    confidence, model, _ = estimate(q, ranked, contexts, idf, weights)
+    ranked, readings, _ = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts \
+        else ([], [], None)
+    confidence, model, _ = estimate(q, ranked, contexts, idf, weights, readings)
     answer.confidence = round(confidence, 4)
     answer.support = answerability.support(confidence, answer.refused, thresholds(model, settings)[1])
     sources = contexts if answer.refused else answer.citations
     answer.uncovered = answerability.uncovered(q.asked, [c.text for c in sources])
+    if not answer.refused and answer.citations and reader is not None:
+        cited = [Context(c.doc_id, c.title, c.paragraph, c.text, 0.0) for c in answer.citations]
+        cited_ranked = score_sentences(q, question_vector, cited, None, idf, weights)
+        found = spans.read(reader, q.asked, q.carried, cited_ranked, cited, len(cited),
+                           reader_settings(weights)["max_tokens"])
+        floor = (weights.get("answerability") or {}).get("reader_no_answer", 0.0)
+        if found and max(r.margin for r in found) < floor:
+            answer.support = "weak"
+            answer.notes.append("The reader found no answer to the question in the paragraphs this answer cites.")
     return answer
 
 
+def compose_span_answer(chosen: list[Candidate], found: spans.Found | None) -> tuple[str, list[Citation],
+                                                                                   AnswerSpan | None]:
+    """The answer's text, citations and span: the exact span first when it is shorter than its sentence, then
+    the quoted sentences, each followed by its paragraph's marker."""
+    text, citations = compose_answer(chosen)
+    if found is None:
+        return text, citations, None
+    marker = next((c.marker for c in citations
+                   if (c.doc_id, c.paragraph) == (found.context.doc_id, found.context.paragraph)), None)
+    span = AnswerSpan(text=found.text, doc_id=found.context.doc_id, paragraph=found.context.paragraph,
+                      start=found.start, end=found.end, marker=marker)
+    sentence = chosen[0].text
+    if found.text.strip() and len(found.text) < SPAN_LEADS * len(sentence):
+        text = f"{found.text.strip()} — {text}"
+    return text, citations, span
+
+
 def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
-                   settings, decline_text: str, weights: dict | None = None) -> Answer:
+                   settings, decline_text: str, weights: dict | None = None, reader: Reader | None = None) -> Answer:
     weights = weights or load_weights()
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
-    ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
-    confidence, model, failed = estimate(q, ranked, contexts, idf, weights)
+    ranked, readings, found = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
+    confidence, model, failed = estimate(q, ranked, contexts, idf, weights, readings)
     decline_below, confident_from = thresholds(model, settings)
     if not ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
-        return Answer(decline_text, [], True, contexts, {}, question, "offline", confidence=round(confidence, 4),
-                      support="declined", uncovered=missing)
+        return Answer(text=decline_text, refused=True, contexts=contexts, question=question, mode="offline",
+                      confidence=round(confidence, 4), support="declined", uncovered=missing)
     compose = weights.get("compose") or DEFAULT_WEIGHTS["compose"]
-    text, citations = compose_answer(choose(ranked, q, idf, settings.max_answer_sentences, compose))
+    chosen = choose(ranked, q, idf, settings.max_answer_sentences, compose)
+    text, citations, span = compose_span_answer(chosen, found)
     missing = answerability.uncovered(q.asked, [c.text for c in citations])
-    return Answer(text, citations, False, contexts, {}, question, "offline", confidence=round(confidence, 4),
-                  support=answerability.support(confidence, False, confident_from), uncovered=missing)
+    return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question,
+                  mode="offline", confidence=round(confidence, 4),
+                  support=answerability.support(confidence, False, confident_from), uncovered=missing, span=span)

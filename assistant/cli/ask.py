@@ -17,11 +17,33 @@ REPLACED = "[The LLM's answer stopped there; the offline answer below replaces i
 CORRECTED = "[After the citation check:]"
 
 
-def format_citation(c) -> str:
-    """`[1] Title ¶2, p. 3 (doc_id)` and the supporting quote on the next line."""
+def marked_quote(c, span=None, color: bool = False) -> str:
+    """The citation's quote with the answer span (`Answer.span`, when it lies in this quote) marked: bold and
+    underlined on a colour terminal, between ** otherwise."""
+    quote = c.quote
+    if span is None or (span.doc_id, span.paragraph) != (c.doc_id, c.paragraph):
+        return quote
+    offset = c.text.find(quote)
+    if offset < 0 or not offset <= span.start < span.end <= offset + len(quote):
+        return quote
+    a, b = span.start - offset, span.end - offset
+    on, off = ("\033[1;4m", "\033[0m") if color else ("**", "**")
+    return f"{quote[:a]}{on}{quote[a:b]}{off}{quote[b:]}"
+
+
+def format_citation(c, span=None, color: bool = False) -> str:
+    """`[1] Title ¶2, p. 3 (doc_id)` and the supporting quote on the next line, the answer span marked in it."""
     flag = "" if c.verified is not False else "  (not supported by this paragraph)"
     page = f", p. {c.page}" if c.page is not None else ""
-    return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{c.quote}”"
+    return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{marked_quote(c, span, color)}”"
+
+
+def use_color(stream=None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org)."""
+    import os
+
+    stream = stream or sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def support_line(answer) -> str:
@@ -43,7 +65,7 @@ def print_answer(answer, text: bool = True) -> None:
     if answer.citations:
         print()
     for c in answer.citations:
-        print(format_citation(c))
+        print(format_citation(c, answer.span, use_color()))
     if answer.unsupported and not answer.refused:
         print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
 

@@ -138,9 +138,23 @@ def highlight(paragraph: str, quote: str, css_class: str = "") -> tuple[str, boo
     return template.render(p=parts, c=css_class), bool(parts[1])
 
 
+def span_parts(parts: tuple[str, str, str], citation: dict, span: dict | None) -> tuple[str, str, str] | None:
+    """The quote split around the answer span, (before, span, after), when the span (`Answer.span`: offsets in
+    the paragraph) lies in this citation's quote; None otherwise."""
+    if not span or not parts[1] or (span.get("doc_id"), span.get("paragraph")) != (citation.get("doc_id"),
+                                                                                      citation.get("paragraph")):
+        return None
+    a, b = span["start"] - len(parts[0]), span["end"] - len(parts[0])
+    if not 0 <= a < b <= len(parts[1]):
+        return None
+    return parts[1][:a], parts[1][a:b], parts[1][b:]
+
+
 def _answer_view(answer: dict) -> dict:
-    cards = [dict(_citation(c), parts=quote_parts(c["text"], c.get("quote", "")))
-             for c in answer.get("citations") or []]
+    cards = []
+    for c in answer.get("citations") or []:
+        parts = quote_parts(c["text"], c.get("quote", ""))
+        cards.append(dict(_citation(c), parts=parts, span=span_parts(parts, c, answer.get("span"))))
     return dict(answer, cards=cards, contexts=answer.get("contexts") or [], notes=answer.get("notes") or [],
                 refused=bool(answer.get("refused")), unsupported=bool(answer.get("unsupported")))
 

@@ -40,6 +40,8 @@ a.cite.unverified { border-style: dashed; background: #fff4e5; color: #9a5b00 !i
 .src-para { font-size: .92rem; line-height: 1.55; white-space: pre-wrap; }
 .src-para mark { background: #fde68a; color: inherit; padding: 1px 2px; border-radius: 3px; }
 .dark .src-para mark { background: #854d0e; color: #fff; }
+.src-para mark .answer-span { background: #f59e0b; border-radius: 3px; padding: 0 2px; font-weight: 700; }
+.dark .src-para mark .answer-span { background: #b45309; }
 .src-para mark.weak, .dark .src-para mark.weak { background: transparent; color: inherit;
   border-bottom: 2px dotted #d98e04; border-radius: 0; }
 .quote-missing { margin-top: 6px; font-size: .85rem; color: #9a5b00; }

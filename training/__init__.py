@@ -1,0 +1,1 @@
+"""Training scripts for the models the package ships (see training/README.md)."""
