@@ -229,3 +229,47 @@ def test_a_closed_assistant_lets_go_of_its_files(seeded_index, tmp_path):
         with Assistant(index_dir=folder) as again:
             assert again.ask("Where were the airstrikes carried out?").citations
     assert open_files() <= before + 2  # unclosed, each kept some 16
+
+
+def test_a_renamed_file_stays_indexed_under_its_new_name(make_assistant, tmp_path):
+    """Issue 20: `mv a.md b.md` then ingesting the folder again said "1 removed, 1 duplicate(s) skipped" and the
+    text was gone from the index."""
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\n\nThe beacon of Tarsk is lit every night at nine.\n", encoding="utf-8")
+    (folder / "other.md").write_text("# Other\n\nThe ferry to Odde leaves at dawn.\n", encoding="utf-8")
+    a = make_assistant()
+    a.ingest([folder])
+    (folder / "a.md").rename(folder / "b.md")
+    report = a.ingest([folder])
+    assert report.added == ["b.md"] and report.removed == ["a.md"] and report.duplicates == [], report
+    assert sorted(d.doc_id for d in a.documents()) == ["b.md", "other.md"]
+    answer = a.ask("When is the beacon of Tarsk lit?")
+    assert not answer.refused and answer.citations[0].doc_id == "b.md", answer.text
+
+
+def test_deleting_one_of_two_identical_files_keeps_the_text(make_assistant, tmp_path):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    text = "# Alpha\n\nThe beacon of Tarsk is lit every night at nine.\n"
+    (folder / "first.md").write_text(text, encoding="utf-8")
+    (folder / "second.md").write_text(text, encoding="utf-8")
+    a = make_assistant()
+    report = a.ingest([folder])
+    assert report.added == ["first.md"] and len(report.duplicates) == 1
+    (folder / "first.md").unlink()
+    report = a.ingest([folder])
+    assert report.added == ["second.md"] and report.removed == ["first.md"], report
+    assert [d.doc_id for d in a.documents()] == ["second.md"]
+
+
+def test_a_skipped_duplicate_is_not_reported_as_renamed(make_assistant, tmp_path):
+    """"its name is taken by ...; indexed as 'colB/notes.md'" was printed for a file that was not indexed at all."""
+    text = "# Notes\n\nThe archive in Colmar holds 4,000 maps of the Rhine.\n"
+    for folder in ("colA", "colB"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.md").write_text(text, encoding="utf-8")
+    a = make_assistant()
+    a.ingest([tmp_path / "colA"])
+    report = a.ingest([tmp_path / "colB"])
+    assert len(report.duplicates) == 1 and report.renamed == [] and report.added == [], report

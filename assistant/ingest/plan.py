@@ -94,13 +94,24 @@ class Planner:
                 self.moved.append(DocumentInfo(doc_id, old.title, old.paragraphs, doc.source, old.sha256,
                                                old.chunks, doc.doc_id))
             return None
-        if digest in self.by_hash and self.by_hash[digest] != doc_id:
-            self.report.duplicates.append({"path": doc.source, "doc_id": doc_id, "same_as": self.by_hash[digest]})
+        holder = self.by_hash.get(digest)
+        if holder is not None and holder != doc_id and self._still_there(holder):
+            self.report.duplicates.append({"path": doc.source, "doc_id": doc_id, "same_as": holder})
             del self.claimed[doc_id]
+            self.report.renamed = [r for r in self.report.renamed if r["path"] != doc.source]  # nothing took it
             return None
         (self.report.updated if old else self.report.added).append(doc_id)
         self.by_hash[digest] = doc_id
         return Planned(with_id(doc, doc_id) if doc_id != doc.doc_id else doc, doc_id, digest, old, doc.doc_id)
+
+    def _still_there(self, doc_id: str) -> bool:
+        """Does the document holding some text stay indexed: claimed in this run, or its file still exists? A
+        file renamed, or the first of two identical files deleted, leaves a holder that is about to go: its text
+        is then indexed again under the new file, never skipped as a duplicate of what is being removed."""
+        if doc_id in self.claimed:
+            return True
+        known = self.known.get(doc_id)
+        return known is None or not known.source or os.path.exists(known.source)
 
     def vanished(self, paths: list) -> list[str]:
         """Documents of the ingested folders whose files were deleted since (a deleted link's too)."""
