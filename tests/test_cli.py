@@ -135,3 +135,23 @@ def test_ingest_of_an_empty_folder_says_it_found_nothing(env, tmp_path):
     (empty / "a.md").write_text("A paragraph about the harbour.\n", encoding="utf-8")
     filled = run(["ingest", str(empty)], env)
     assert "1 added" in filled.stdout and "found no files" not in filled.stderr
+
+
+def test_escape_sequences_in_a_document_are_shown_not_obeyed(tmp_path):
+    """Issue 20: a title, id or text holding terminal escapes (clear screen, an OSC window title, an OSC-8 link)
+    was printed raw by `docs` and `ask`; now every control character is shown as \\xNN."""
+    from index_support import cli
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    hostile = ("\x1b]0;pwned\x07\x1b[2J# Beacon \x1b]8;;http://evil.example\x1b\\\\click\x1b]8;;\x1b\\\\\n\n"
+               "The beacon of Tarsk\x1b[31m is lit every night at nine.\n")
+    (docs / "esc\x1b[2Jape.md").write_text(hostile, encoding="utf-8")
+    index = tmp_path / "index"
+    for args in (["ingest", str(docs)], ["docs"], ["ask", "When is the beacon of Tarsk lit?"]):
+        result = cli(*args, index=index)
+        assert result.returncode == 0, result.stderr
+        shown = result.stdout + result.stderr
+        assert "\x1b" not in shown and "\x07" not in shown, repr(shown)
+        if args[0] != "ingest":  # docs shows the id and title, ask the quote: escaped, not dropped
+            assert "\\x1b" in shown, repr(shown)

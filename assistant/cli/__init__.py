@@ -13,6 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
+from assistant.cli import terminal
 from assistant.cli.common import BAD_INPUT, OPERATIONAL
 from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    terminal.install()  # text from documents is shown, never obeyed (escape sequences)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

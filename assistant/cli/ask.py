@@ -11,15 +11,16 @@ from pathlib import Path
 
 from assistant.answering.answerability import support_note
 from assistant.cli.common import open_assistant
+from assistant.cli.terminal import HIGHLIGHT_OFF, HIGHLIGHT_ON
 from assistant.errors import QuestionError
 
 REPLACED = "[The LLM's answer stopped there; the offline answer below replaces it.]"
 CORRECTED = "[After the citation check:]"
 
 
-def marked_quote(c, span=None, color: bool = False) -> str:
+def marked_quote(c, span=None) -> str:
     """The citation's quote with the answer span (`Answer.span`, when it lies in this quote) marked: bold and
-    underlined on a colour terminal, between ** otherwise."""
+    underlined on a colour terminal, between ** elsewhere (`terminal.EscapingStream` renders the marks)."""
     quote = c.quote
     if span is None or (span.doc_id, span.paragraph) != (c.doc_id, c.paragraph):
         return quote
@@ -27,23 +28,14 @@ def marked_quote(c, span=None, color: bool = False) -> str:
     if offset < 0 or not offset <= span.start < span.end <= offset + len(quote):
         return quote
     a, b = span.start - offset, span.end - offset
-    on, off = ("\033[1;4m", "\033[0m") if color else ("**", "**")
-    return f"{quote[:a]}{on}{quote[a:b]}{off}{quote[b:]}"
+    return f"{quote[:a]}{HIGHLIGHT_ON}{quote[a:b]}{HIGHLIGHT_OFF}{quote[b:]}"
 
 
-def format_citation(c, span=None, color: bool = False) -> str:
+def format_citation(c, span=None) -> str:
     """`[1] Title ¶2, p. 3 (doc_id)` and the supporting quote on the next line, the answer span marked in it."""
     flag = "" if c.verified is not False else "  (not supported by this paragraph)"
     page = f", p. {c.page}" if c.page is not None else ""
-    return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{marked_quote(c, span, color)}”"
-
-
-def use_color(stream=None) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (no-color.org)."""
-    import os
-
-    stream = stream or sys.stdout
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    return f"[{c.marker}] {c.title} ¶{c.paragraph}{page} ({c.doc_id}){flag}\n    “{marked_quote(c, span)}”"
 
 
 def support_line(answer) -> str:
@@ -65,7 +57,7 @@ def print_answer(answer, text: bool = True) -> None:
     if answer.citations:
         print()
     for c in answer.citations:
-        print(format_citation(c, answer.span, use_color()))
+        print(format_citation(c, answer.span))
     if answer.unsupported and not answer.refused:
         print("warning: no citation in this answer is supported by the paragraph it cites", file=sys.stderr)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.ask import format_citation, print_stream, support_line, use_color
+from assistant.cli.ask import format_citation, print_stream, support_line
 from assistant.cli.common import open_assistant
 from assistant.errors import AssistantError
 from assistant.wording import plural
@@ -91,7 +91,7 @@ def show_sources(session: Session) -> None:
             f"{c.title} ¶{c.paragraph}" for c in answer.contexts[:3]) if answer.contexts else ""))
         return
     for citation in answer.citations:
-        print(format_citation(citation, answer.span, use_color()))
+        print(format_citation(citation, answer.span))
 
 
 def switch_mode(session: Session, argument: str) -> None:
