@@ -315,3 +315,33 @@ def test_llm_answers_through_the_openai_api_carry_checked_citations(llm_server):
     assert PROVINCE in condense and "and who ordered them?" in condense
     assert "Bidens" in reply.choices[0].message.content and reply.citations[0]["paragraph"] == 2
     assert reply.usage.prompt_tokens > 0
+
+
+def test_hostile_upload_names_get_a_clear_result_each_and_the_batch_goes_on(server, http):
+    """Issue 20: the names `..`, one with a NUL byte and one of 300 characters each gave HTTP 500 and a traceback;
+    now each file gets its own result and the good file of the batch is indexed."""
+    good = "Ferries\n\nThe ferry to Odde leaves at dawn.\n"
+    files = [("files", ("..", b"dot dot", "text/plain")),
+             ("files", ("nul\x00name.txt", b"Nul\n\nA name with a NUL byte.\n", "text/plain")),
+             ("files", ("x" * 300 + ".txt", b"Long\n\nA very long name.\n", "text/plain")),
+             ("files", ("ferries.txt", good, "text/plain"))]
+    before = {d["doc_id"] for d in http.get("/v1/documents").json()["data"]}
+    response = http.post("/v1/documents", files=files)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert len(results) == 4 and all(r["message"] for r in results)
+    assert results[0]["name"] == ".." and not results[0]["ok"] and "file type" in results[0]["message"]
+    assert results[3]["ok"] and "\x00" not in json.dumps(results) and len(results[2]["name"]) <= 130
+    assert "ferry" in http.post("/v1/ask", json={"question": "When does the ferry to Odde leave?"}).json()["answer"]
+    for doc_id in {d["doc_id"] for d in http.get("/v1/documents").json()["data"]} - before:  # leave the index as found
+        assert http.delete(f"/v1/documents/{doc_id}").status_code == 200
+
+
+def test_unparseable_bodies_get_an_openai_shaped_error(http):
+    """A body that is not UTF-8, and JSON nested 100,000 deep, got FastAPI's own error shape."""
+    headers = {"Content-Type": "application/json"}
+    assert_openai_error(http.post("/v1/ask", content=b'{"question": "\xff\xfe caf\xe9"}', headers=headers), 400,
+                        "JSON")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert_openai_error(http.post("/v1/ask", content=deep, headers=headers), 400, "JSON")
+    assert_openai_error(http.post("/v1/chat/completions", content=deep, headers=headers), 400, "JSON")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (AssistantError, EmbeddingMismatchError, IndexDamagedError, IndexLockedError,
                               QuestionError, UnknownDocumentError)
@@ -75,8 +76,16 @@ def install(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError):
         return api_error(exc.status, exc.message, exc.code, exc.param, exc.headers)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # FastAPI raises Starlette's own for a body it cannot parse
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        cause = exc.__cause__
+        if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+            return api_error(400, "the request body is not valid JSON (it is not UTF-8 text)", "invalid_json")
+        if exc.status_code == 400 and isinstance(cause, RecursionError):
+            return api_error(400, "the request body is not valid JSON we accept (it is nested too deeply)",
+                             "invalid_json")
+        if exc.status_code == 400 and cause is not None:
+            return api_error(400, f"the request body could not be read ({type(cause).__name__})", "invalid_body")
         return api_error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

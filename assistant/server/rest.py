@@ -23,7 +23,7 @@ from assistant.models import Answer
 from assistant.server.errors import ApiError, describe, error_body
 from assistant.server.schemas import AskRequest
 from assistant.server.security import api_access, paragraph_access
-from assistant.ui.uploads import forget_upload, ingest_uploads, uploads_dir
+from assistant.ui.uploads import display_name, forget_upload, ingest_uploads, safe_name, uploads_dir
 
 router = APIRouter(prefix="/v1")
 MAX_CONTEXT = 5  # neighbours on each side a paragraph request may ask for
@@ -101,16 +101,18 @@ def upload_documents(request: Request, files: Annotated[list[UploadFile], File(d
     file: {"name", "ok", "message"}."""
     state = request.app.state
     with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
-        paths = []
+        paths, names = [], []
         for number, upload in enumerate(files):
-            name = Path((upload.filename or "").replace("\\", "/")).name or f"upload-{number + 1}"
-            target = Path(folder) / str(number) / name  # one folder per file: two files may share a name
-            target.parent.mkdir()
+            # The client's name is only shown: the file is written under a safe name, so `..`, a NUL byte or 300
+            # characters are one file's problem at most, never the request's.
+            names.append(display_name(upload.filename, number))
+            target = Path(folder) / str(number) / safe_name(upload.filename or f"upload-{number + 1}")
+            target.parent.mkdir()  # one folder per file: two files may share a name
             with target.open("wb") as out:
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             paths.append(str(target))
         with state.write_lock:
-            results = ingest_uploads(state.assistant, paths)
+            results = ingest_uploads(state.assistant, paths, names=names)
     return {"object": "list", "results": results}
 
 

@@ -24,10 +24,11 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.readers import SUPPORTED
-from assistant.wording import plural
+from assistant.wording import plural, shorten
 
 log = logging.getLogger(__name__)
 MAX_STEM = 80
+NAME_SHOWN = 120  # characters of a client's file name a result repeats
 
 
 def uploads_dir(settings) -> Path:
@@ -52,14 +53,22 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB"
 
 
-def ingest_uploads(assistant, paths: Sequence[str], progress: Callable[[int, int, str], None] | None = None
-                   ) -> list[dict]:
-    """Store and index each uploaded file; return [{'name', 'ok', 'message'}] in upload order."""
+def display_name(name: str | None, number: int) -> str:
+    """A client's file name as a result shows it: control characters (a NUL byte) escaped, one line, at most
+    NAME_SHOWN characters; "upload-N" when there is none."""
+    shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group(0)):02x}", name or "")
+    return shorten(shown, NAME_SHOWN) or f"upload-{number + 1}"
+
+
+def ingest_uploads(assistant, paths: Sequence[str], progress: Callable[[int, int, str], None] | None = None,
+                   names: Sequence[str] | None = None) -> list[dict]:
+    """Store and index each uploaded file; return [{'name', 'ok', 'message'}] in upload order. `names`: what
+    to call each file in the results (the client's names; default: the files' own)."""
     folder = uploads_dir(assistant.settings)
     limit = int(assistant.settings.max_upload_mb * 1_048_576)
     results: list[dict] = []
     for number, path in enumerate(paths):
-        original = Path(path).name
+        original = names[number] if names else Path(path).name
         if progress:
             progress(number, len(paths), original)
         try:
@@ -80,7 +89,7 @@ def ingest_uploads(assistant, paths: Sequence[str], progress: Callable[[int, int
 
 
 def _ingest_one(assistant, path: Path, original: str, folder: Path, limit: int) -> dict:
-    name = safe_name(original)
+    name = safe_name(path.name)
     result = {"name": original, "ok": False, "message": ""}
     if Path(name).suffix.lower() not in SUPPORTED:
         result["message"] = (f"not a supported file type (supported: {' '.join(SUPPORTED)})")
