@@ -306,7 +306,9 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
     sources = contexts if answer.refused else answer.citations
     answer.uncovered = answerability.uncovered(q.asked, [c.text for c in sources])
     if not answer.refused and answer.citations and reader is not None:
-        cited = [Context(c.doc_id, c.title, c.paragraph, c.text, 0.0) for c in answer.citations]
+        retrieved = {(c.doc_id, c.paragraph): c for c in contexts}
+        cited = [retrieved.get((c.doc_id, c.paragraph)) or Context(c.doc_id, c.title, c.paragraph, c.text, 0.0,
+                                                                   dense=0.0) for c in answer.citations]
         cited_ranked = score_sentences(q, question_vector, cited, None, idf, weights)
         found = spans.read(reader, q.asked, q.carried, cited_ranked, cited, len(cited),
                            reader_settings(weights)["max_tokens"])
