@@ -309,5 +309,6 @@ class Assistant:
                 why = "The answer cites no source"
             notes.append(f"{why}: treat it as unsupported.")
         usage.extra.update(citations_checked=result.checked, citations_unsupported=result.failed)
-        return Answer(result.text, result.citations, False, budget.sources, usage.to_dict(self.settings), question,
-                      "llm", notes, unsupported=result.unsupported)
+        return Answer(text=result.text, citations=result.citations, refused=False, contexts=budget.sources,
+                      usage=usage.to_dict(self.settings), question=question, mode="llm", notes=notes,
+                      unsupported=result.unsupported, unsupported_sentences=result.unsupported_sentences)

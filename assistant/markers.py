@@ -3,7 +3,7 @@
 The checker (answering/citations.py), the follow-up condenser (chat.py), the refusal detector (answering/llm.py)
 and the page renderer (ui/render.py) all find markers with this module, so a marker the checker accepts is also
 one the page links and the condenser strips. Accepted forms: `[1]`, `[1, 2]`, `[1][2]`, `[1-3]`, `[^1]`,
-`[source 1]`, `【1】`. A range expands to at most 21 numbers (a typo such as `[1-900]` is taken as its bounds).
+`[source 1]`, `【1】`; `[-1]` and `[0]` are markers too, pointing to no source (the checker removes them). A range expands to at most 21 numbers (a typo such as `[1-900]` is taken as its bounds).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 MARKER = re.compile(
-    r"[\[【]\s*(?:\^|sources?\s*|src\s*|s(?=\d))?(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:\^|sources?\s*)?\d{1,3})*)\s*[\]】]",
+    r"[\[【]\s*(?:\^|sources?\s*|src\s*|s(?=\d))?(-?\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:\^|sources?\s*)?\d{1,3})*)\s*[\]】]",
     re.IGNORECASE,
 )
 MAX_RANGE = 20
@@ -26,7 +26,10 @@ class Marker:
 
 
 def marker_numbers(body: str) -> list[int]:
-    """The source numbers listed inside one marker's brackets ("1, 3-5" -> [1, 3, 4, 5]), each once."""
+    """The source numbers listed inside one marker's brackets ("1, 3-5" -> [1, 3, 4, 5]), each once. A leading
+    minus ("[-1]", which models write) gives a negative number: a marker that points to no source."""
+    if body.lstrip().startswith("-"):
+        return [-int(n) for n in re.findall(r"\d+", body)[:1]]
     numbers: list[int] = []
     for part in re.split(r"\s*(?:,|;|and)\s*", body):
         bounds = [int(n) for n in re.findall(r"\d+", part)]

@@ -104,6 +104,8 @@ class Answer:
     support: str = "confident"
     uncovered: list[str] = field(default_factory=list)
     span: AnswerSpan | None = None  # offline answers: the exact answer inside the first quoted sentence
+    # LLM answers: the sentences no verified citation supports (each is followed by "[unsupported]" in `text`)
+    unsupported_sentences: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `assistant ask --json` and the web API."""
@@ -121,6 +123,7 @@ class Answer:
             "support": self.support,
             "uncovered": self.uncovered,
             "span": self.span.to_dict() if self.span else None,
+            "unsupported_sentences": self.unsupported_sentences,
         }
 
 

@@ -18,6 +18,7 @@ A reply is a dict, every key optional:
     headers        extra response headers, e.g. {"Retry-After": "0"}
     hang           seconds to sleep before answering (a hang past the client's timeout)
     malformed      true: answer 200 with a body that is not what the protocol says
+    html           true: answer 200 with an HTML page (a proxy's or a web server's), streaming or not
     chunk_delay    seconds between streamed chunks (default 0.01)
     hang_after     when streaming, sleep `hang` seconds after this many chunks instead of before answering
     usage          false: report no token usage
@@ -118,6 +119,14 @@ class Handler(BaseHTTPRequestHandler):
             error = {"error": {"message": reply.get("error", f"scripted error {status}"), "type": "scripted",
                                "code": status}}
             return self._json(status, error, reply.get("headers"))
+        if reply.get("html"):
+            page = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body>It works!</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
         content = resolve(reply.get("content", ""), request.get("messages", []))
         model = request.get("model", "scripted")
         messages = request.get("messages", [])

@@ -82,7 +82,8 @@ def test_only_markers_pointing_nowhere_leave_an_unsupported_answer(scripted, llm
     scripted.script({"content": "The strikes were in Deir al-Zour [12]. [0] It was a Tuesday [42]."})
     answer = llm_assistant(top_k=3).ask(PROVINCE_Q)
     assert answer.citations == [] and answer.unsupported is True and not answer.refused
-    assert answer.text == "The strikes were in Deir al-Zour. It was a Tuesday."
+    # the statement no source supports is marked; "It was a Tuesday." names too little to be checked
+    assert answer.text == "The strikes were in Deir al-Zour. [unsupported] It was a Tuesday."
     assert any("[0], [12], [42]" in note for note in answer.notes)
 
 
@@ -299,3 +300,39 @@ def test_an_llm_answer_whose_cited_paragraph_answers_keeps_its_support(scripted,
     answer = llm_assistant().ask(PROVINCE_Q)
     assert not answer.refused and answer.support == "confident", (answer.support, answer.confidence)
     assert READER_NOTE not in answer.notes
+
+
+# --- issue 20 item 7: LLM answers are labelled no more confidently than their checked citations allow ------------
+def test_a_refusal_in_the_models_own_words_is_a_refusal(scripted, llm_assistant):
+    scripted.script({"content": "The sources do not answer this question."})
+    answer = llm_assistant().ask("What colour is the drone?")
+    assert answer.refused and answer.support == "declined" and answer.citations == [], answer.text
+
+
+def test_a_sentence_without_a_verified_citation_is_marked_in_the_answer(scripted, llm_assistant):
+    scripted.script({"content": f"{PROVINCE} The moon is made of cheese. Tehran funds everything [-1]."})
+    answer = llm_assistant().ask(PROVINCE_Q)
+    assert "[-1]" not in answer.text
+    assert "The moon is made of cheese. [unsupported]" in answer.text, answer.text
+    assert answer.unsupported_sentences == ["The moon is made of cheese.", "Tehran funds everything."]
+    assert answer.support == "weak" and answer.confidence < 0.5, (answer.support, answer.confidence)
+    assert "Deir al-Zour" in answer.text and answer.citations[0].verified  # the supported sentence stays as it was
+    assert any("[unsupported]" in note for note in answer.notes)
+
+
+def test_an_answer_whose_citations_all_fail_is_weak_not_confident(scripted, llm_assistant):
+    scripted.script({"content": f"The strikes were ordered by the Pope in Rome {cite(6)}."})
+    answer = llm_assistant().ask("Who ordered the airstrikes?")
+    assert answer.unsupported and answer.support == "weak", (answer.support, answer.confidence)
+    assert "[unsupported]" in answer.text
+
+
+def test_an_html_page_instead_of_a_completion_is_named_as_such(scripted, llm_assistant):
+    for streaming in (False, True):
+        scripted.script({"html": True})
+        assistant = llm_assistant(llm_retries=0)
+        answer = (assistant.ask(PROVINCE_Q) if not streaming
+                  else [item for item in assistant.stream(PROVINCE_Q)][-1])
+        assert answer.mode == "offline", answer.notes
+        note = " ".join(answer.notes)
+        assert "HTML page" in note and "empty answer" not in note, note

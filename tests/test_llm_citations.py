@@ -21,7 +21,8 @@ from assistant.models import Context
     ("Fact [1, 3].", [[1, 3]]),
     ("Fact [2-4].", [[2, 3, 4]]),
     ("Fact [^1] and [Source 2] and 【3】.", [[1], [2], [3]]),
-    ("No markers [a] [] [-1] (1).", []),
+    ("No markers [a] [] (1).", []),
+    ("Pointing nowhere [-1] and [0].", [[-1], [0]]),  # markers all the same: the check removes them
 ])
 def test_markers_are_parsed_in_the_forms_models_write(text, numbers):
     assert [m.numbers for m in find_markers(text)] == numbers

@@ -44,6 +44,8 @@ THRESHOLD = 0.71
 SHORT_CLAIM_TERMS = 4  # claims with fewer content terms are scored together with the question
 SEGMENT_MIN_TERMS = 2  # a part of a sentence cut at a mid-sentence marker needs this many terms to stand alone
 JOINT_SHARE = 0.15  # in a jointly supported sentence, the least share of its term weight a source must cover
+UNSUPPORTED_TAG = "[unsupported]"  # follows, in the answer's text, each sentence no verified citation supports
+STATEMENT_TERMS = 2  # a sentence with fewer content terms ("In short:", "Yes.") states nothing to check
 
 
 @dataclass
@@ -53,6 +55,15 @@ class Claim:
     text: str  # markers removed
     numbers: list[int]
     markers: list[Marker]
+    sentence: int = 0  # which sentence of the answer it belongs to (`Sentence`)
+
+
+@dataclass
+class Sentence:
+    """One sentence of an answer: where it ends (after its own markers), its text without markers."""
+
+    end: int
+    text: str
 
 
 @dataclass
@@ -64,6 +75,7 @@ class CheckResult:
     checked: int = 0  # marker occurrences scored
     failed: int = 0  # of those, unsupported
     out_of_range: list[int] = field(default_factory=list)
+    unsupported_sentences: list[str] = field(default_factory=list)  # marked UNSUPPORTED_TAG in `text`
 
 
 def _blank(text: str, markers: list[Marker]) -> str:
@@ -80,7 +92,13 @@ def _tidy(text: str) -> str:
 
 
 def split_claims(text: str) -> tuple[list[Claim], int]:
-    """The cited claims of an answer, and how many sentences cite nothing.
+    """The cited claims of an answer, and how many sentences cite nothing."""
+    claims, sentences = claims_and_sentences(text)
+    return claims, len(sentences) - len({c.sentence for c in claims})
+
+
+def claims_and_sentences(text: str) -> tuple[list[Claim], list[Sentence]]:
+    """The cited claims of an answer, and every sentence of it (each claim names its sentence).
 
     Sentences are found with markers blanked out (so "fact.[1] Next" and "fact [1]. Next" split alike); a
     marker after a sentence's end belongs to that sentence. Inside a sentence, adjacent markers form one group;
@@ -101,8 +119,11 @@ def split_claims(text: str) -> tuple[list[Claim], int]:
                 index = i
         owner.setdefault(index, []).append(m)
     claims: list[Claim] = []
+    records: list[Sentence] = []
     for i, (s, e) in enumerate(sentences):
         own = owner.get(i, [])
+        records.append(Sentence(max(e, own[-1].end) if own else e, _tidy(blank[s:max(e, own[-1].end)] if own
+                                                                          else blank[s:e])))
         if not own:
             continue
         groups: list[list[Marker]] = []
@@ -120,9 +141,9 @@ def split_claims(text: str) -> tuple[list[Claim], int]:
             if len(groups) == 1 or len(terms(part)) < SEGMENT_MIN_TERMS:
                 part = whole
             numbers = list(dict.fromkeys(n for m in group for n in m.numbers))
-            claims.append(Claim(part, numbers, group))
+            claims.append(Claim(part, numbers, group, i))
             cursor = group[-1].end
-    return claims, len(sentences) - len(owner)
+    return claims, records
 
 
 def _sigmoid(z: float) -> float:
@@ -223,8 +244,9 @@ class CitationChecker:
     # --- the check ----------------------------------------------------------------------------------
     def check(self, text: str, sources: list[Context], question: str = "", policy: str = "flag") -> CheckResult:
         """Parse, map and score every marker of `text` against `sources` ([i] is sources[i-1])."""
-        claims, _uncited = split_claims(text)
+        claims, sentences = claims_and_sentences(text)
         result = CheckResult(text)
+        verified_sentences: set[int] = set()
         paragraphs = [c.text for c in sources]
         remove: list[Marker] = []
         # number -> list of (probability, claim text, verified)
@@ -247,6 +269,8 @@ class CitationChecker:
                 ok = probs[n] >= self.threshold or n in joint_ok
                 uses.setdefault(n, []).append((probs[n], claim.text, ok))
                 result.checked += 1
+                if ok:
+                    verified_sentences.add(claim.sentence)
                 if not ok:
                     result.failed += 1
                     for m in claim.markers:
@@ -265,8 +289,16 @@ class CitationChecker:
                         and not (policy == "drop" and (id(m), n) in bad_occurrences)]
                 if keep != m.numbers:
                     edits.append((m.start, m.end, "".join(f"[{n}]" for n in keep)))
+        for i, sentence in enumerate(sentences):  # a statement no source verifies is marked where it stands
+            if i not in verified_sentences and len(terms(sentence.text)) >= STATEMENT_TERMS:
+                edits.append((sentence.end, sentence.end, f" {UNSUPPORTED_TAG}"))
+                result.unsupported_sentences.append(sentence.text)
+        if result.unsupported_sentences:
+            n = len(result.unsupported_sentences)
+            result.notes.append(f"{n} sentence{'s' if n > 1 else ''} of the answer {'have' if n > 1 else 'has'} no "
+                                f"citation that its paragraph supports: marked {UNSUPPORTED_TAG}.")
         new_text = text
-        for start, end, replacement in sorted(edits, reverse=True):
+        for start, end, replacement in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
             new_text = new_text[:start] + replacement + new_text[end:]
         result.text = _tidy_lines(new_text) if edits else text
         dropped = 0

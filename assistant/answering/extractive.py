@@ -37,6 +37,7 @@ import numpy as np
 
 from assistant.answering import answerability, spans
 from assistant.answering.answer_types import has_type, question_type
+from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
 from assistant.answering.quotable import quotable
 from assistant.answering.reader import Reader, Reading
 from assistant.answering.text import Idf, split_sentences, terms, words
@@ -301,8 +302,12 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
     ranked, readings, _ = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts \
         else ([], [], None)
     confidence, model, _ = estimate(q, ranked, contexts, idf, weights, readings)
+    if not answer.refused:  # the answer is only as good as the share of its statements a source verifies
+        confidence *= supported_share(answer)
     answer.confidence = round(confidence, 4)
     answer.support = answerability.support(confidence, answer.refused, thresholds(model, settings)[1])
+    if not answer.refused and (answer.unsupported or answer.unsupported_sentences):
+        answer.support = "weak"
     sources = contexts if answer.refused else answer.citations
     answer.uncovered = answerability.uncovered(q.asked, [c.text for c in sources])
     if not answer.refused and answer.citations and reader is not None:
@@ -317,6 +322,15 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
             answer.support = "weak"
             answer.notes.append("The reader found no answer to the question in the paragraphs this answer cites.")
     return answer
+
+
+def supported_share(answer: Answer) -> float:
+    """The share of an LLM answer's statements that a verified citation supports (0 when none is)."""
+    if answer.unsupported:
+        return 0.0
+    _, sentences = claims_and_sentences(answer.text)
+    statements = [s for s in sentences if len(terms(s.text)) >= STATEMENT_TERMS]
+    return 1.0 - min(len(answer.unsupported_sentences), len(statements)) / max(len(statements), 1)
 
 
 def compose_span_answer(chosen: list[Candidate], found: spans.Found | None) -> tuple[str, list[Citation],

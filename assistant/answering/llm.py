@@ -23,7 +23,8 @@ __all__ = ["DECLINE_MARKER", "LLMError", "Reply", "Usage", "build_messages", "ge
 DECLINE_MARKER = "NOT_IN_SOURCES"
 _REFUSAL = re.compile(
     r"\b(?:(?:the\s+)?(?:provided\s+|given\s+)?(?:sources?|documents?|context|paragraphs?|passages?)\s+"
-    r"(?:do(?:es)?\s+not|don't|doesn't|did\s+not|never)\s+(?:contain|mention|say|state|include|provide|address|specify)"
+    r"(?:do(?:es)?\s+not|don't|doesn't|did\s+not|never)\s+(?:contain|mention|say|state|include|provide|address|specify|"
+    r"answer|cover|discuss|describe|explain|give|indicate|tell)"
     r"|not\s+(?:mentioned|stated|specified|found|covered|provided|given)\s+in\s+the\s+(?:provided\s+|given\s+)?"
     r"(?:sources?|documents?|context|paragraphs?|passages?)"
     r"|(?:i\s+)?(?:cannot|can't|can\s+not|am\s+unable\s+to|could\s+not|couldn't)\s+(?:find|answer|determine|tell)"

@@ -79,6 +79,21 @@ def describe_openai_error(exc: BaseException, where: str, timeout: float, attemp
             "OpenAI-compatible chat-completions endpoint?")
 
 
+def not_a_completion(where: str, body: str, streaming: bool = False) -> str:
+    """A message for a 200 reply that is not a chat completion: what it looked like, and what to check."""
+    head = body.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html")) or "<html" in head:
+        what = "an HTML page"
+    elif head.startswith(("{", "[")):
+        what = "JSON that is not a chat completion"
+    elif head:
+        what = "text that is not JSON"
+    else:
+        what = "no chat-completion events" if streaming else "an empty body"
+    return (f"The LLM server at {where} answered with {what} instead of a chat completion: check that "
+            "OPENAI_BASE_URL is an OpenAI-compatible endpoint (it usually ends in /v1).")
+
+
 class OpenAIChat:
     """A chat-completions client with our retry policy. Create it per settings; it holds no conversation."""
 
@@ -182,6 +197,8 @@ class OpenAIChat:
         response, attempts = self._request(self._deadline(deadline), lambda seconds: self._client.chat.completions
                                            .create(**params, timeout=self._timeout(seconds)))
         reply = Reply(attempts=attempts)
+        if isinstance(response, str):  # the SDK hands back the body as text when it is not JSON
+            raise LLMError(not_a_completion(self.where, response))
         try:
             choice = response.choices[0]
             reply.text = choice.message.content or ""
@@ -204,8 +221,10 @@ class OpenAIChat:
         events, reply.attempts = self._request(deadline, lambda seconds: self._client.chat.completions.create(
             **params, timeout=self._timeout(seconds, read_slack=1.0)))
         stall, total = self.settings.llm_timeout, self.settings.llm_deadline_seconds
+        chunks = 0
         try:
             for chunk in pull_within(events, stall=stall, deadline=deadline):  # closes `events` when it ends
+                chunks += 1
                 piece = self._read_chunk(chunk, reply)
                 if piece:
                     reply.text += piece
@@ -220,6 +239,10 @@ class OpenAIChat:
                            f"({type(exc).__name__}).") from None
         except Exception as exc:  # noqa: BLE001 - a chunk that is not what the protocol says
             raise LLMError(redact(describe_openai_error(exc, self.where, stall), [self._key])) from None
+        if not chunks:  # a 200 whose body held no server-sent events: an HTML page, a JSON error, nothing
+            response = getattr(events, "response", None)
+            kind = response.headers.get("content-type", "") if response is not None else ""
+            raise LLMError(not_a_completion(self.where, "<html>" if "html" in kind else "", streaming=True))
 
     @staticmethod
     def _read_chunk(chunk, reply: Reply) -> str | None:
