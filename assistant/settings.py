@@ -196,9 +196,13 @@ class Settings(BaseSettings):
     ui_port: int = Field(7860, description="Server port (GRADIO_SERVER_PORT also works).")
     ui_auth: str | None = Field(None, description="'user:password' to require a login for the web UI.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI and POST /v1/documents accept.")
+    orphan_upload_minutes: float = Field(
+        10.0, gt=0, description="A file sent to the page's upload route that no upload handler took (a client "
+        "talking to gradio directly) is deleted after this many minutes; it is never served in the meantime.")
     api_key: SecretStr | None = Field(
-        None, description="Key the REST API (/v1) requires as `Authorization: Bearer <key>` (ASSISTANT_API_KEY). "
-        "Unset: /v1 is open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
+        None, description="Key the REST API (/v1) requires as `Authorization: Bearer <key>` (ASSISTANT_API_KEY); "
+        "the page then asks for it as its login password, unless ui_auth sets the page's own login. Unset: /v1 is "
+        "open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
 
     @field_validator("chroma_host", "openai_base_url", "ui_auth", "api_key", mode="before")
     @classmethod

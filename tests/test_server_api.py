@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -260,6 +262,8 @@ def test_api_key_is_required_when_set(locked):
         ok = http.post("/v1/ask", json={"question": PROVINCE}, headers={"Authorization": f"Bearer {KEY}"})
         assert ok.status_code == 200 and "Deir al-Zour" in ok.json()["answer"]
         assert http.get("/healthz").status_code == 200 and http.get("/").status_code == 200  # page: its own login
+        assert http.get("/config").status_code == 401  # the page's config, past its login only
+        assert http.post("/login", data={"username": "anyone", "password": KEY}).status_code == 200
         # the page's own key (in the page's <head>) may read paragraphs, and nothing else
         page_key = http.get("/config").json()["head"].split('name="assistant-page-key" content="')[1].split('"')[0]
         page = {"Authorization": f"Bearer {page_key}"}
@@ -345,3 +349,59 @@ def test_unparseable_bodies_get_an_openai_shaped_error(http):
     deep = b"[" * 100_000 + b"]" * 100_000
     assert_openai_error(http.post("/v1/ask", content=deep, headers=headers), 400, "JSON")
     assert_openai_error(http.post("/v1/chat/completions", content=deep, headers=headers), 400, "JSON")
+
+
+def gradio_requests(config: dict, uploaded: str) -> list[tuple[str, str, dict]]:
+    """(method, path, httpx keyword arguments) for each of the page's gradio routes that reads or changes the
+    index: every event handler its config lists (through the queue, and by name where it has one), uploads,
+    files, the API description and the config itself."""
+    calls = [("GET", "/config", {}), ("GET", "/gradio_api/info", {}), ("GET", "/gradio_api/queue/data?session_hash=s", {}),
+             ("POST", "/gradio_api/upload", {"files": [("files", ("note.txt", b"A note.", "text/plain"))]}),
+             ("GET", f"/gradio_api/file={uploaded}", {})]
+    for dependency in config["dependencies"]:
+        calls.append(("POST", "/gradio_api/queue/join", {"json": {"fn_index": dependency["id"], "data": [],
+                                                                   "session_hash": "s", "event_data": None}}))
+        if dependency.get("api_name"):
+            calls.append(("POST", f"/gradio_api/call/{dependency['api_name']}", {"json": {"data": []}}))
+    return calls
+
+
+def test_one_key_closes_every_gradio_route_of_the_page_too(locked):
+    """Issue 20: with ASSISTANT_API_KEY set, /v1 refused without it, but the page's own gradio API answered
+    questions, indexed uploads and removed documents for anyone. Every route the running page's config lists is
+    now refused without credentials, and works after the login (the key as its password)."""
+    with httpx.Client(base_url=locked.url, timeout=TIMEOUT) as inside, \
+            httpx.Client(base_url=locked.url, timeout=TIMEOUT) as outside:
+        assert inside.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
+        assert inside.post("/login", data={"username": "me", "password": KEY}).status_code == 200
+        config = inside.get("/config").json()
+        assert len(config["dependencies"]) > 5  # ask, upload, remove, ...: the page's event handlers
+        uploaded = inside.post("/gradio_api/upload", files=[("files", ("n.txt", b"Note.", "text/plain"))]).json()[0]
+        calls = gradio_requests(config, uploaded)
+        for method, path, kwargs in calls:
+            refused = outside.request(method, path, **kwargs)
+            assert refused.status_code in (401, 403), (method, path, refused.status_code, refused.text[:200])
+        for method, path, kwargs in calls:  # with the login the same requests get through (or are refused for
+            with inside.stream(method, path, **kwargs) as allowed:  # another reason than credentials)
+                assert allowed.status_code != 401, (method, path)
+        # an upload gradio holds is never served back, even past the login
+        assert inside.get(f"/gradio_api/file={uploaded}").status_code == 403
+
+
+def test_an_upload_no_handler_took_is_deleted(tmp_path_factory, seeded_index):
+    folder = tmp_path_factory.mktemp("server-orphans")
+    shutil.copytree(seeded_index, folder / "index")
+    running = start_app(folder, SERVE, ASSISTANT_ORPHAN_UPLOAD_MINUTES="0.02",
+                        GRADIO_TEMP_DIR=str(folder / "gradio-uploads"))
+    try:
+        with httpx.Client(base_url=running.url, timeout=TIMEOUT) as http:
+            uploaded = http.post("/gradio_api/upload", files=[("files", ("n.txt", b"Note.", "text/plain"))]).json()[0]
+            assert Path(uploaded).is_file() and (folder / "gradio-uploads") in Path(uploaded).parents
+            assert http.get(f"/gradio_api/file={uploaded}").status_code == 403
+            deadline = time.monotonic() + 30
+            while Path(uploaded).exists() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert not Path(uploaded).exists()
+    finally:
+        running.stop()
+    assert "note: no API key and no page login are set" in running.output()

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError
 from assistant.server import errors, openai_api, rest
-from assistant.server.security import SecurityHeaders, UploadLimit, new_page_key
+from assistant.server.security import SecurityHeaders, UploadedFilesGuard, UploadLimit, new_page_key
 from assistant.ui import build_ui, page_options
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5, shipped in the wheel
@@ -41,6 +41,7 @@ def create_app(assistant, write_lock: threading.Lock | None = None) -> FastAPI:
     app.state.page_key = new_page_key()
     errors.install(app)
     app.add_middleware(UploadLimit, limit=int(settings.max_upload_mb * 1_048_576) * MAX_FILES_PER_UPLOAD + (1 << 20))
+    app.add_middleware(UploadedFilesGuard)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every response carries the CSP
 
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")

@@ -6,14 +6,18 @@ page, the API and the docs with uvicorn on one port.
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
+log = logging.getLogger(__name__)
 ALL_INTERFACES = ("0.0.0.0", "::", "")
 
 
@@ -47,12 +51,24 @@ def _url(host: str, port: int) -> str:
 def _warnings(host: str, settings: Settings) -> list[str]:
     if host not in ALL_INTERFACES:
         return []
-    found = []
+    found: list[str] = []
     if not settings.ui_auth:
         found.append("the page listens on all interfaces with no login; set ASSISTANT_UI_AUTH=user:password")
     if settings.api_key is None and not settings.ui_auth:
         found.append("the API (/v1) listens on all interfaces with no key; set ASSISTANT_API_KEY")
     return found
+
+
+def _sweep_uploads(max_age_s: float) -> None:
+    """Forever: delete uploads gradio received that no handler took (ui.uploads.discard_stale_incoming)."""
+    from assistant.ui.uploads import discard_stale_incoming
+
+    while True:
+        try:
+            discard_stale_incoming(max_age_s)
+        except Exception:  # noqa: BLE001 - a sweep that fails must not end the server
+            log.warning("sweeping stale uploads failed", exc_info=True)
+        time.sleep(min(60.0, max(max_age_s / 2, 1.0)))
 
 
 def serve(host: str | None = None, port: int | None = None) -> int:
@@ -63,6 +79,9 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     from assistant.ui import page_auth, server_address
 
     started = time.perf_counter()
+    # gradio's upload folder, private to this server: the sweep of stale uploads must not touch another gradio
+    # app's files (its default, <temp>/gradio, is shared by every gradio app of the machine)
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="assistant-uploads-"))
     try:
         settings = Settings.load()
         default_host, default_port = server_address(settings)
@@ -87,6 +106,11 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         return 1
     for warning in _warnings(host, settings):
         print(f"warning: {warning}", file=sys.stderr)
+    if settings.api_key is None and not settings.ui_auth and host not in ALL_INTERFACES:
+        print(f"note: no API key and no page login are set, so anyone who can reach {host} may use this server; "
+              "it listens there only. Set ASSISTANT_API_KEY before listening on a network address (--host).",
+              file=sys.stderr)
+    threading.Thread(target=_sweep_uploads, args=(settings.orphan_upload_minutes * 60,), daemon=True).start()
     threading.Thread(target=_warm_up, args=(app_assistant,), daemon=True).start()
     print(f"Ready in {time.perf_counter() - started:.1f} s", flush=True)
     url = _url(host, port)

@@ -14,6 +14,12 @@ Who may call /v1:
 The page's own "more context" requests carry the page key (random per start, handed out only inside the page,
 past its login) and may only read paragraphs. Requests that change the index and come from another web origin
 (a browser on some other site posting a form to this server) are refused.
+
+Who may use the page and gradio's own routes under it (/gradio_api/...: its API, uploads, files, queue): the
+page's login, which gradio checks on each of them. With `ui_auth` that is its user and password; with only an API
+key, the key is the password (`ui.page_auth`). So one key closes the whole server. Files gradio received as
+uploads are never served back (`UploadedFilesGuard`), and those no handler took are deleted after
+`orphan_upload_minutes` (`ui.uploads.discard_stale_incoming`).
 """
 
 from __future__ import annotations
@@ -65,6 +71,42 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UploadedFilesGuard:
+    """ASGI middleware: gradio serves every file in its upload folder at /gradio_api/file=<path>. The page never
+    shows an uploaded file back, and an upload sent straight to /gradio_api/upload that no handler took would
+    otherwise stay downloadable by anyone with its path: such requests are refused (403), login or not."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self._uploaded_file(scope.get("path", "")):
+            body = json.dumps(error_body(403, "uploaded files are not served", "forbidden")).encode()
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _uploaded_file(path: str) -> bool:
+        from pathlib import Path
+        from urllib.parse import unquote
+
+        from assistant.ui.uploads import gradio_upload_folder
+
+        for prefix in ("/gradio_api/file=", "/gradio_api/file/", "/file=", "/file/"):
+            if path.startswith(prefix):
+                folder = gradio_upload_folder()
+                try:
+                    target = Path(unquote(path[len(prefix):])).resolve()
+                except (OSError, ValueError):
+                    return True
+                return folder is not None and (target == folder or folder in target.parents)
+        return False
 
 
 class _TooLarge(Exception):

@@ -8,6 +8,7 @@ when one of those asks for it (0.0.0.0), and then warns if no login is configure
 
 from __future__ import annotations
 
+import hmac
 import os
 
 import assistant  # noqa: F401  (applies the offline environment before gradio is imported)
@@ -25,13 +26,29 @@ def server_address(settings: Settings) -> tuple[str, int]:
     return host, port
 
 
-def page_auth(settings: Settings) -> tuple[str, str] | None:
-    if not settings.ui_auth:
-        return None
-    user, sep, password = settings.ui_auth.partition(":")
-    if not sep or not user or not password:
-        raise ValueError("ui_auth must look like 'user:password' (ASSISTANT_UI_AUTH)")
-    return user, password
+def page_auth(settings: Settings):
+    """Who may use the page (and gradio's own API and file routes under it, which gradio guards with the same
+    login): `ui_auth`'s user and password; else, with an API key set, any user name and the key as the password
+    (one notion of who may use this server); else nobody is asked (the server then binds loopback by default)."""
+    if settings.ui_auth:
+        user, sep, password = settings.ui_auth.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("ui_auth must look like 'user:password' (ASSISTANT_UI_AUTH)")
+        return user, password
+    if settings.api_key is not None:
+        key = settings.api_key.get_secret_value()
+
+        def key_as_password(_user: str, password: str) -> bool:
+            return hmac.compare_digest(password.encode(), key.encode())
+
+        return key_as_password
+    return None
+
+
+def auth_message(settings: Settings) -> str:
+    if not settings.ui_auth and settings.api_key is not None:
+        return "Log in with the server's API key as the password (any user name)."
+    return "Log in to ask questions about the documents."
 
 
 def page_options(settings: Settings, page_key: str = "") -> dict:
@@ -41,7 +58,7 @@ def page_options(settings: Settings, page_key: str = "") -> dict:
     host, port = server_address(settings)
     return dict(
         server_name=host, server_port=port, auth=page_auth(settings),
-        auth_message="Log in to ask questions about the documents.",
+        auth_message=auth_message(settings),
         max_file_size=int(settings.max_upload_mb * 1_048_576),
         # System fonts: the web fonts inside the gradio wheel are partial subsets (some letters fall back to
         # another font), and nothing may be fetched from outside this server.

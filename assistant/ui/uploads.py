@@ -152,6 +152,28 @@ def gradio_upload_folder() -> Path | None:
     return Path(get_upload_folder()).resolve()
 
 
+def discard_stale_incoming(max_age_s: float, now: float | None = None) -> int:
+    """Delete the files in gradio's upload folder older than `max_age_s` (uploads sent straight to
+    /gradio_api/upload that no handler took), and the folders they leave empty. Returns how many files went."""
+    import time
+
+    folder = gradio_upload_folder()
+    if folder is None or not folder.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        try:
+            if path.is_file() and not path.is_symlink() and now - path.stat().st_mtime > max_age_s:
+                path.unlink()
+                removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        except OSError as exc:  # in use, or gone already
+            log.debug("could not delete %s: %s", path, exc)
+    return removed
+
+
 def discard_incoming(path: Path) -> None:
     """Delete Gradio's copy of an uploaded file (and its now empty folder). Files anywhere else, such as a path a
     test or another caller hands in, are left alone."""
