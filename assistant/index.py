@@ -62,7 +62,7 @@ class ParagraphIndex:
     def notes(self) -> list[str]:
         """What opening the index repaired, and a write in progress that may have been interrupted (on a Chroma
         server, where no lock tells a live writer from a dead one)."""
-        notes = [f"repaired: {done}" for done in self.healed]
+        notes = [f"repaired: {done}" for done in self.healed] + list(getattr(self.store, "notes", []))
         writer = self.store.revision().writer
         if writer and not self.store.local:
             notes.append(f"a write by {writer} has not finished; its paragraphs stay hidden until it does. If that "

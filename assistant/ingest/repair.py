@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import IndexDamagedError, IndexLockedError
+from assistant.store.space import DiskFullError
 from assistant.ingest.plan import Planned, content_hash, with_id
 from assistant.models import Document, DocumentInfo, IngestReport
 from assistant.store import Revision, Store, version_of
@@ -87,6 +88,8 @@ def heal(store: Store, embedder) -> list[str]:
             return before_write(store, embedder, found)
     except IndexLockedError:
         return []  # a live writer: it finishes its own work
+    except DiskFullError:  # no room to clean up: the interrupted write's rows stay hidden, as they are now
+        return []
 
 
 # --- assistant check ---------------------------------------------------------------------------------

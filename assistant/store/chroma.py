@@ -36,8 +36,10 @@ from assistant.models import DocumentInfo
 from assistant.settings import Settings
 from assistant.store.base import ChunkRow, Revision
 from assistant.store import chroma_files as files
+from assistant.store import space
 from assistant.store.chroma_files import NO_VECTOR, REBUILD
 from assistant.store.locks import chroma_access, check_lock_file, write_lock
+from assistant.store.space import DiskFullError
 from assistant.store.vectors import VectorCopy
 
 DOCUMENTS = ".documents"  # suffix of the document-rows collection
@@ -61,11 +63,22 @@ class ChromaStore:
         self.repairing = repairing  # opened by `assistant check --repair`: damage is reported, not raised
         self._seen_writes: int | None = None
         self._changed = False
+        self.notes: list[str] = []  # what a user should know about this index now (a full disk)
         if self.local:
             self.folder.mkdir(parents=True, exist_ok=True)
             check_lock_file(self.folder)
             self._raise_if_damaged()
-        self._connect()
+        try:
+            self._connect()
+        except DiskFullError:  # chromadb writes even to open: give back the reserve, then read (space.py)
+            if not (self.local and space.release_reserve(self.folder)):
+                raise
+            self._connect()
+            self.notes.append(f"the disk holding the index is full ({space.free_mb(self.folder):.1f} MB free on "
+                              f"{space.mount_point(self.folder)}): it can be read, but nothing can be added until "
+                              "space is freed")
+        if self.local:
+            space.ensure_reserve(self.folder)
 
     # --- connecting --------------------------------------------------------------------------------
     def _new_client(self) -> tuple[Any, Any]:
@@ -166,8 +179,13 @@ class ChromaStore:
         if problems:
             raise self._failure("; ".join(problems))
 
-    def _failure(self, what: str, exc: BaseException | None = None) -> IndexDamagedError:
-        """One message: what is wrong, where, and the command that fixes it."""
+    def _failure(self, what: str, exc: BaseException | None = None) -> AssistantError:
+        """One message: what is wrong, where, and the command that fixes it. A full disk is named as such."""
+        # chromadb's own failures on a full disk do not always say so ("Error in compaction: Error purging logs"):
+        # with less than a few MB free, the disk is the likeliest cause and the first thing to fix
+        if self.local and exc is not None and (space.is_disk_full(exc) or space.free_mb(self.folder) < 2 * space.RESERVE_MB):
+            space.release_reserve(self.folder)  # room for chromadb to persist what it holds as it closes
+            return space.disk_full_error(self.folder, what, space.reserve_bytes(self.folder) / 1_048_576 + 8)
         detail = f" ({type(exc).__name__}: {str(exc).strip()[:300]})" if exc else ""
         if not self.local:
             if not self._server_answers():
@@ -320,8 +338,12 @@ class ChromaStore:
             yield slice(start, start + size)
 
     def add(self, rows: list[ChunkRow], vectors: np.ndarray) -> None:
-        """Upsert, not add: rows an interrupted attempt left under the same ids are replaced, not kept."""
+        """Upsert, not add: rows an interrupted attempt left under the same ids are replaced, not kept. On a disk
+        too full for these rows and the index's reserve, nothing is written (space.py)."""
         ids = [r.id for r in rows]
+        if self.local:
+            space.ensure_reserve(self.folder)  # the reserve grows with the vector index, while there is room
+            space.check_room(self.folder, "adding paragraphs", len(rows) * space.BYTES_PER_CHUNK)
         for part in self._batches(len(rows)):
             self._chroma("adding paragraphs", "chunks", "upsert", write=True, ids=ids[part],
                          embeddings=vectors[part], documents=[r.text for r in rows[part]],
