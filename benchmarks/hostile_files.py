@@ -12,6 +12,11 @@ Needs no dataset: every file is built here (tests/hostile_files.py). The zip bom
 10.8 GB on it (issue 10); reading a 40 MB-XML bomb alone took 56.5 s and 723 MB and gave 551,880 paragraphs,
 which would then all have been embedded.
 
+Issue 20's cases: a .docx whose main part is renamed (word/document.bin; 150 MB of XML that compresses only 4 to 1,
+so no ratio check fires; before: 3.2 GB), and text with no line break at all (before: 1.5 GB for 5 MB through the
+CLI, 12.3 GB after 4 minutes for 50 MB with no chunk embedded): 5 MB through the CLI, 49 MB read and chunked alone
+(embedding 50,000 chunks would take an hour here).
+
 PDFs: a deflate bomb (a 1 MB content stream inflating to 1 GB of spaces) through the CLI, and a text-heavy PDF
 (PDF_PAGES pages, about 8 MB of text) read alone with `max_text_mb` set to PDF_TEXT_LIMIT_MB, to show that the
 reader stops at the limit instead of holding the whole text (before: 2.2 GB for the bomb, which was indexed).
@@ -34,8 +39,16 @@ from _common import ROOT, machine, table, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
 from hostile_files import (BAD_XML, LAUGHS, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,  # noqa: E402
-                           run_length_bomb_pdf, text_pdf, zip_bomb_docx)
+                           docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, zip_bomb_docx)
 
+READ_AND_CHUNK = ("import sys; from pathlib import Path; from assistant.readers import collect; "
+                  "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
+                  "from assistant.embeddings import get_embedder; from assistant.chunking import encode_chunks; "
+                  "s = Settings(); d = list(collect([Path(sys.argv[1])], Limits.from_settings(s)))[0]; "
+                  "e = get_embedder(s); n = sum(len(encode_chunks(d.paragraphs[i:i + 256], e)) "
+                  "for i in range(0, len(d.paragraphs), 256)); "
+                  "print(f'{len(d.paragraphs)} paragraphs (longest {max(len(p.text) for p in d.paragraphs):,} chars), "
+                  "{n} chunks')")
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
 TEXT_MB = 50
 PDF_PAGES = 1_500  # about 8.1 MB of extracted text
@@ -44,6 +57,18 @@ READ_ONE = ("import sys; from pathlib import Path; from assistant.readers import
             "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
             "d = list(collect([Path(sys.argv[1])], Limits.from_settings(Settings())))[0]; "
             "print(d.reason if isinstance(d, Skipped) else f'{len(d.paragraphs)} paragraphs, {len(d.text):,} chars')")
+
+
+ONE_LINE_MB = 5  # ingested whole (about 5,000 chunks); the 50 MB one is read and chunked only (below)
+
+
+def one_line_text(path: Path, megabytes: float) -> Path:
+    """A text file of `megabytes` MB with no line break at all."""
+    sentence = "The harbour of Kelvara was dredged again this year, the council said on Monday. "
+    with path.open("w", encoding="utf-8") as fh:
+        while fh.tell() < megabytes * 1_048_576:
+            fh.write(sentence * 100)
+    return path
 
 
 def measured(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, int, str, str]:
@@ -72,7 +97,11 @@ def main() -> None:
                   "malformed-XML .docx": lambda p: docx_with_document_xml(p / "bad.docx", BAD_XML),
                   "damaged .pdf": lambda p: damaged_pdf(p / "damaged.pdf"),
                   "deflate-bomb .pdf (1 GB of spaces)": lambda p: deflate_bomb_pdf(p / "bomb.pdf", 1024),
-                  "run-length bomb .pdf (256 MB of spaces)": lambda p: run_length_bomb_pdf(p / "runs.pdf", 256)}
+                  "run-length bomb .pdf (256 MB of spaces)": lambda p: run_length_bomb_pdf(p / "runs.pdf", 256),
+                  "renamed main part .docx (150 MB of XML in word/document.bin)":
+                      lambda p: docx_with_renamed_main_part(p / "renamed.docx", xml_mb=150),
+                  f"one-line .txt ({ONE_LINE_MB} MB, no line breaks)": lambda p: one_line_text(p / "one-line.txt",
+                                                                                                 ONE_LINE_MB)}
         for n, (name, make) in enumerate(makers.items()):
             if args.only and args.only not in name:
                 continue
@@ -100,6 +129,12 @@ def main() -> None:
             results[f"reading a {TEXT_MB} MB text file (reader only)"] = {"seconds": round(seconds, 2),
                                                                            "peak_rss_mb": round(rss)}
             rows.append([f"{TEXT_MB} MB .txt, reader only", f"{TEXT_MB} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", "", ""])
+            one_line = one_line_text(tmp / "one-line-50.txt", TEXT_MB - 1)
+            seconds, rss, _, _, out = measured([sys.executable, "-c", READ_AND_CHUNK, str(one_line)],
+                                               {**env, "ASSISTANT_MAX_TEXT_MB": str(TEXT_MB + 1)}, cwd)
+            name = f"one-line .txt, {TEXT_MB - 1} MB (reader and chunker only)"
+            results[name] = {"seconds": round(seconds, 2), "peak_rss_mb": round(rss), "outcome": out.strip()}
+            rows.append([name, f"{TEXT_MB - 1} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", "", out.strip()[:70]])
             pdf = text_pdf(tmp / "text-heavy.pdf", PDF_PAGES)
             seconds, rss, code, err, out = measured([sys.executable, "-c", READ_ONE, str(pdf)],
                                                     {**env, "ASSISTANT_MAX_TEXT_MB": str(PDF_TEXT_LIMIT_MB)}, cwd)

@@ -67,6 +67,46 @@ def docx_with_document_xml(path: Path, xml: bytes) -> Path:
     return path
 
 
+def docx_with_renamed_main_part(path: Path, xml_mb: int = 0, xml: bytes | None = None, name: str = "document.bin",
+                                encoding: str = "utf-8") -> Path:
+    """A .docx whose main part is renamed (word/document.xml -> word/<name>, with [Content_Types].xml and the rels
+    pointing to it), so nothing about the part's name says XML: either `xml` as it is, or `xml_mb` MB of
+    paragraphs of random words (compressing about 4 to 1, far under any bomb's ratio), in `encoding` (with no
+    byte-order mark)."""
+    template = word_file(path.with_suffix(".template.docx"), "placeholder")
+    rng = random.Random(7)
+    words = [b"harbour", b"ledger", b"quay", b"ferry", b"tide", b"lantern", b"granite", b"survey", b"parish", b"mill",
+             b"orchard", b"barley", b"kiln", b"cooper", b"weir", b"causeway", b"beacon", b"shoal", b"marsh", b"heron"]
+    with zipfile.ZipFile(template) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename == "word/document.xml":
+                part = zipfile.ZipInfo(f"word/{name}", info.date_time)
+                part.compress_type = zipfile.ZIP_DEFLATED
+                with new.open(part, "w", force_zip64=True) as stream:
+                    if xml is not None:
+                        stream.write(xml.decode("utf-8").encode(encoding))
+                        continue
+                    stream.write(b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas'
+                                 b'.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+                    written = 0
+                    while written < xml_mb * 1_048_576:
+                        text = b" ".join(rng.choice(words) for _ in range(2000))
+                        chunk = b"<w:p><w:r><w:t>" + text + b"</w:t></w:r></w:p>"
+                        stream.write(chunk)
+                        written += len(chunk)
+                    stream.write(b"</w:body></w:document>")
+                continue
+            if info.filename in ("[Content_Types].xml", "_rels/.rels"):
+                data = data.replace(b"word/document.xml", f"word/{name}".encode())
+            target = info.filename
+            if info.filename == "word/_rels/document.xml.rels":
+                target = f"word/_rels/{name}.rels"
+            new.writestr(target, data)
+    template.unlink()
+    return path
+
+
 BAD_XML = b'<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p><w:t>unclosed</w:body>'
 LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
           + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)

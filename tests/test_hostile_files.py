@@ -23,7 +23,8 @@ from assistant.readers.limits import Limits
 from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
 from assistant.readers.pdf import MAX_PAGE_CHARS
 from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
-                           run_length_bomb_pdf, text_pdf, three_page_pdf, word_file, zip_bomb_docx, zip_bytes)
+                           docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, three_page_pdf, word_file,
+                           zip_bomb_docx, zip_bytes)
 from test_cli import run
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
@@ -320,3 +321,40 @@ def test_nul_bytes_without_a_byte_order_mark_are_still_binary(tmp_path):
     (tmp_path / "x.txt").write_bytes("no mark".encode("utf-16-le"))
     item = only(tmp_path / "x.txt")
     assert isinstance(item, Skipped) and "binary" in item.reason
+
+
+# --- issue 20 item 5: files the limits were meant to stop ------------------------------------------------------
+def test_a_docx_with_its_main_part_renamed_is_capped_as_xml(tmp_path):
+    """word/document.xml renamed word/document.bin (content types and rels fixed) skipped the XML cap and the
+    DOCTYPE scan: 3.2 GB for 150 MB of XML. XML is now known by what a part holds."""
+    limits = Limits.defaults()
+    big = docx_with_renamed_main_part(tmp_path / "renamed.docx", xml_mb=int(limits.max_xml_bytes / 1_048_576) + 5)
+    laughs = docx_with_renamed_main_part(tmp_path / "laughs-renamed.docx", xml=LAUGHS)
+    utf32 = docx_with_renamed_main_part(tmp_path / "laughs-utf32.docx", xml=LAUGHS, name="document.xml",
+                                        encoding="utf-32-le")  # no byte-order mark
+    found = {Path(d.path if isinstance(d, Skipped) else d.source).name: d for d in collect([tmp_path], limits)}
+    assert isinstance(found["renamed.docx"], Skipped) and "max_xml_mb" in found["renamed.docx"].reason
+    assert isinstance(found["laughs-renamed.docx"], Skipped) and "DTD" in found["laughs-renamed.docx"].reason
+    assert isinstance(found["laughs-utf32.docx"], Skipped) and "DTD" in found["laughs-utf32.docx"].reason
+    assert big.stat().st_size < limits.max_file_bytes  # refused for what it expands to, not its size on disk
+
+
+def test_a_text_file_that_is_one_line_becomes_bounded_paragraphs(make_assistant, tmp_path):
+    """A text with no line breaks was one paragraph: 1.5 GB for a 5 MB file, 12 GB for 50 MB before a chunk was
+    embedded. It is now cut into paragraphs of at most MAX_PARAGRAPH_CHARS, each quoted and cited like any other."""
+    from assistant.readers.base import MAX_PARAGRAPH_CHARS
+
+    words = ("harbour ledger quay ferry tide lantern granite survey parish mill orchard barley kiln cooper weir "
+             "causeway shoal marsh heron").split()
+    filler = " ".join(words[i % len(words)] for i in range(12_000))
+    line = f"{filler} The beacon of Tarsk is lit every night at nine by Ada Brun. {filler}"
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "one-line.txt").write_text(line, encoding="utf-8")
+    document = next(collect([tmp_path / "docs"], Limits.defaults()))
+    assert len(document.paragraphs) > 1 and max(len(p.text) for p in document.paragraphs) <= MAX_PARAGRAPH_CHARS
+    assert "".join(p.text for p in document.paragraphs).replace(" ", "") == line.replace(" ", "")  # nothing lost
+    assistant = make_assistant()
+    assistant.ingest([tmp_path / "docs"])
+    answer = assistant.ask("Who lights the beacon of Tarsk?")
+    assert not answer.refused and "Ada Brun" in answer.text, answer.text
+    assert all(len(c.text) <= MAX_PARAGRAPH_CHARS for c in answer.citations)

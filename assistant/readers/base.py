@@ -10,6 +10,8 @@ from assistant.models import Document, Paragraph
 from assistant.wording import shorten
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
+MAX_PARAGRAPH_CHARS = 10_000  # a longer block is cut into paragraphs of at most this (see bounded_spans)
 
 
 class ReaderError(Exception):
@@ -30,10 +32,43 @@ def blank_line_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def bounded_spans(text: str, spans: list[tuple[int, int]], pages: list[int] | None = None,
+                  limit: int = MAX_PARAGRAPH_CHARS) -> tuple[list[tuple[int, int]], list[int] | None]:
+    """The spans with any longer than `limit` characters cut into pieces of at most `limit`, each ending at a
+    sentence end where there is one in its second half, else at a space, else where it must; and their pages.
+
+    Why: a text with no blank lines (a 50 MB file that is one line) was one paragraph, which the tokenizer, the
+    chunker and BM25 each held whole several times over (12 GB before the first chunk was embedded), and which
+    every citation of it would have carried. A piece of at most `limit` characters is a paragraph like any other."""
+    out: list[tuple[int, int]] = []
+    out_pages: list[int] = []
+    for n, (start, end) in enumerate(spans):
+        while end - start > limit:
+            window = text[start + limit // 2:start + limit]
+            ends = list(_SENTENCE_END.finditer(window))
+            if ends:
+                cut = start + limit // 2 + ends[-1].end()
+            else:
+                space = window.rfind(" ")
+                cut = start + limit // 2 + space if space > 0 else start + limit
+            piece = text[start:cut].rstrip()
+            if piece:
+                out.append((start, start + len(piece)))
+                out_pages.append(pages[n] if pages else 0)
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            out.append((start, end))
+            out_pages.append(pages[n] if pages else 0)
+    return out, (out_pages if pages else None)
+
+
 def build_document(doc_id: str, title: str, text: str, spans: list[tuple[int, int]], source: str,
                    pages: list[int] | None = None) -> Document:
     if not spans:
         raise ReaderError("no text found (empty document)")
+    spans, pages = bounded_spans(text, spans, pages)
     paragraphs = [
         Paragraph(doc_id, title, n, text[s:e], s, e, pages[n - 1] if pages else None)
         for n, (s, e) in enumerate(spans, start=1)

@@ -170,9 +170,14 @@ def _check_streams(package: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limit
     for info in infos:
         if info.is_dir():
             continue
-        scan = _DeclarationScan(info.filename, allow_doctype) if _is_xml(info) else None
+        scan = None
         with package.open(info) as stream:
+            first = True
             while chunk := stream.read(_CHUNK):
+                if first:  # XML by what it holds, not by its name: a main part renamed .bin is XML all the same
+                    first = False
+                    if _is_xml(info) or _looks_like_xml(chunk):
+                        scan = _DeclarationScan(info.filename, allow_doctype)
                 total += len(chunk)
                 xml_total += len(chunk) if scan else 0
                 if error := _too_large(total, xml_total, limits, ""):
@@ -205,13 +210,27 @@ class _DeclarationScan:
 
 
 def _xml_encoding(start: bytes) -> str:
-    """UTF-8 unless the part starts with a UTF-16/32 byte-order mark or the UTF-16 form of '<'."""
+    """UTF-8 unless the part starts with a UTF-16/32 byte-order mark or the UTF-16/32 form of '<' (the XML
+    specification's autodetection: a part in UTF-32 without a mark is still read as UTF-32)."""
     if start.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if start.startswith(b"<\x00\x00\x00"):
+        return "utf-32-le"
+    if start.startswith(b"\x00\x00\x00<"):
+        return "utf-32-be"
     if start.startswith(b"<\x00"):
         return "utf-16-le"
     if start.startswith(b"\x00<"):
         return "utf-16-be"
     return "utf-8"
+
+
+def _looks_like_xml(start: bytes) -> bool:
+    """Does a part begin, after a byte-order mark and white space, with '<' (in whichever encoding)?"""
+    try:
+        text = codecs.getincrementaldecoder(_xml_encoding(start))(errors="replace").decode(start[:256])
+    except LookupError:
+        return False
+    return text.lstrip("\ufeff \t\r\n").startswith("<")
