@@ -108,7 +108,61 @@ def test_random_bytes_in_chroma_sqlite(flushed_index, tmp_path, where):
         fh.seek(0 if where == "header" else 3 * 4096)
         fh.write(os.urandom(12 * 4096))
     for command in (["docs"], ["ask", QUESTION], ["ingest", "--quiet", str(flushed_index["corpus"])], ["check"]):
-        assert_one_clear_line(cli(*command, index=index), str(index), "mv ", "assistant ingest")
+        assert_one_clear_line(cli(*command, index=index), str(index), "beyond repair", "assistant check --rebuild")
+
+
+def scribble(path, at: float, pages: int = 1) -> None:
+    """Random bytes over `pages` 4 KB pages starting at `at` (a share of the file's length)."""
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.seek(int(size * at) // 4096 * 4096)
+        fh.write(os.urandom(pages * 4096))
+
+
+def test_latent_damage_in_chroma_sqlite_is_noticed_by_every_command_and_rebuilt(flushed_index, tmp_path):
+    """Issue 20: random bytes in the middle of chroma.sqlite3 left docs, ask and ingest exiting 0 (ingest reported
+    success) while `check --repair` said "damaged beyond repair" and offered nothing. Every command now says so,
+    and `check --rebuild` indexes the documents again from their sources into a fresh index that replaces it."""
+    index = shutil.copytree(flushed_index["index"], tmp_path / "index")
+    scribble(index / "chroma.sqlite3", 0.5)
+    for command in (["docs"], ["ask", QUESTION], ["ingest", "--quiet", str(flushed_index["corpus"])], ["check"],
+                    ["check", "--repair"]):
+        result = cli(*command, index=index)
+        assert_one_clear_line(result, str(index), "beyond repair", "assistant check --rebuild")
+        assert "added" not in result.stdout and "unchanged" not in result.stdout  # no success reported
+    rebuilt = cli("check", "--rebuild", index=index)
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert "rebuilt" in rebuilt.stdout and "2 documents" in rebuilt.stdout
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("index.damaged-")]
+    assert len(kept) == 1 and (kept[0] / "chroma.sqlite3").exists()  # the damaged folder is kept aside
+    assert "is healthy: 2 documents" in cli("check", index=index).stdout
+    from assistant import Assistant
+
+    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
+        answer = a.ask(QUESTION)
+    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
+
+
+def test_garbage_in_the_vector_copy_is_named_and_repaired(flushed_index, tmp_path):
+    """Garbage in the middle of vectors.sqlite3 made `check --repair` end in a traceback."""
+    index = shutil.copytree(flushed_index["index"], tmp_path / "index")
+    import sqlite3
+
+    with sqlite3.connect(index / "vectors.sqlite3") as db:  # at rest, as a file is after its last writer closed
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    scribble(index / "vectors.sqlite3", 0.5, pages=4)
+    result = cli("docs", index=index)
+    assert_one_clear_line(result, str(index), "vectors.sqlite3", "assistant check --repair")
+    checked = cli("check", index=index)
+    assert checked.returncode == 1 and "problem: vectors.sqlite3" in checked.stdout, checked.stdout + checked.stderr
+    repaired = cli("check", "--repair", index=index)
+    assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stdout + repaired.stderr
+    assert "is healthy" in cli("check", index=index).stdout
+    from assistant import Assistant
+
+    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
+        answer = a.ask(QUESTION)
+    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
 
 
 def test_write_lock_that_is_a_folder(flushed_index, tmp_path):
@@ -119,3 +173,20 @@ def test_write_lock_that_is_a_folder(flushed_index, tmp_path):
         assert_one_clear_line(cli(*command, index=index), str(index / ".write.lock"), "rm -r")
     (index / ".write.lock").rmdir()
     assert cli("ingest", "--quiet", str(flushed_index["corpus"]), index=index).returncode == 0
+
+
+def test_garbage_in_the_hnsw_pickle_is_repaired_from_the_vector_copy(flushed_index, tmp_path):
+    """Garbage in index_metadata.pickle: every command said "run `assistant check --repair`", and that command
+    failed the same way (it read the rows through the segment that does not load)."""
+    index = shutil.copytree(flushed_index["index"], tmp_path / "index")
+    scribble(index / flushed_index["segment"] / "index_metadata.pickle", 0.5)
+    assert_one_clear_line(cli("ask", QUESTION, index=index), str(index), "assistant check --repair")
+    repaired = cli("check", "--repair", index=index)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "vectors from our copy" in repaired.stdout and "is repaired" in repaired.stdout
+    assert "is healthy" in cli("check", index=index).stdout
+    from assistant import Assistant
+
+    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
+        answer = a.ask(QUESTION)
+    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]

@@ -67,7 +67,7 @@ class ChromaStore:
         if self.local:
             self.folder.mkdir(parents=True, exist_ok=True)
             check_lock_file(self.folder)
-            self._raise_if_damaged()
+            self._raise_if_damaged(integrity=True)
         try:
             self._connect()
         except DiskFullError:  # chromadb writes even to open: give back the reserve, then read (space.py)
@@ -169,13 +169,21 @@ class ChromaStore:
         except IndexLockedError:
             return
 
-    def _raise_if_damaged(self) -> None:
+    def _raise_if_damaged(self, integrity: bool = False) -> None:
+        """Raise when the vector segments are damaged; with `integrity`, also when SQLite's quick check finds
+        chroma.sqlite3 damaged (beyond repair: rebuilt from the documents' sources) or our vector copy damaged
+        (repairable). Opening and writing check integrity (a few ms per 10 MB); a reconnect does not."""
         if not self.local or self.repairing:
             return
         try:
             problems = files.segment_problems(self.folder, set(self.names))
+            damaged = files.integrity_problems(self.folder) if integrity else []
         except sqlite3.Error as exc:
             raise self._failure(f"reading {files.SQLITE}", exc) from None
+        if damaged:
+            raise self._beyond_repair(RuntimeError(damaged[0]))
+        if integrity and self.copy:
+            problems += self.copy.integrity()
         if problems:
             raise self._failure("; ".join(problems))
 
@@ -210,9 +218,9 @@ class ChromaStore:
 
     def _beyond_repair(self, exc: BaseException) -> IndexDamagedError:
         return IndexDamagedError(
-            f"the index at {self.folder} is damaged beyond repair: {files.SQLITE} is not a readable database "
-            f"({str(exc).strip()[:200]}). Move the folder aside and rebuild the index from your documents: "
-            f"`mv '{self.folder}' '{self.folder}.damaged' && assistant ingest YOUR-DOCUMENTS`.")
+            f"the index at {self.folder} is damaged beyond repair: {files.SQLITE} is not a sound database "
+            f"({str(exc).strip()[:200]}). Run `assistant check --rebuild` to index the documents again from their "
+            "source files into a fresh index that replaces this one (the damaged folder is kept aside).")
 
     def _call(self, what: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -311,7 +319,7 @@ class ChromaStore:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Revision]:
         with write_lock(self.settings):
-            self._raise_if_damaged()  # never write into (or report success on) a damaged index
+            self._raise_if_damaged(integrity=True)  # never write into (or report success on) a damaged index
             found = self.revision()  # reconnects first if another process wrote since we looked
             self._changed = False
             self._set_meta(writer=f"process {os.getpid()} on {socket.gethostname()} since "

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from assistant.errors import AssistantError
 from assistant.store import chroma_files as files
 
 PAGE = 1000
@@ -31,10 +32,7 @@ def problems(store, deep: bool) -> list[str]:
             raise store._failure(f"reading {files.SQLITE}", exc) from None
         if damaged:  # nothing below can be trusted, and only the documents' sources can rebuild it
             raise store._beyond_repair(RuntimeError(damaged[0]))
-        try:
-            store.copy.ids()
-        except sqlite3.Error as exc:
-            found.append(f"{store.copy.path.name} cannot be read ({exc})")
+        found += store.copy.integrity()
     if found:
         return found  # chromadb must not load a damaged segment: it can abort the process
     try:
@@ -62,14 +60,20 @@ def problems(store, deep: bool) -> list[str]:
 def _compare_vectors(store, ids: list[str]) -> list[str]:
     """Every row's vector must come back from Chroma, and (local) equal our copy."""
     unreadable = differing = 0
-    copied = store.copy.ids() if store.copy else None
+    try:
+        copied = store.copy.ids() if store.copy else None
+    except sqlite3.Error as exc:
+        return [f"{store.copy.path.name} cannot be read ({exc})"]
     for part, got in _chroma_vectors(store, ids):
         if got is None:
             unreadable += len(part)
             continue
         unreadable += len(part) - len(got["ids"])
         if copied is not None:
-            mine = store.copy.get([i for i in got["ids"] if i in copied])
+            try:
+                mine = store.copy.get([i for i in got["ids"] if i in copied])
+            except sqlite3.Error as exc:
+                return [f"{store.copy.path.name} cannot be read ({exc})"]
             for chunk, vector in zip(got["ids"], got["embeddings"]):
                 if chunk in mine and not np.allclose(mine[chunk], vector, atol=1e-6):
                     differing += 1
@@ -104,13 +108,18 @@ def rebuild_vectors(store, embed: Callable[[list[str]], np.ndarray]) -> str:
             if name in segments and files.segment_problems(store.folder, {name}):
                 moved.append(files.move_aside(store.folder, segments[name]))
         store._connect()
-    if store.copy:
-        try:
-            store.copy.ids()
-        except sqlite3.Error:
-            store.copy.reset()
+    if store.copy and store.copy.integrity():  # a damaged copy is set aside and refilled below
+        store.copy.reset()
     chunks_name, documents_name = store.names
-    rows = list(store.chunks())
+    try:
+        rows = list(store.chunks())
+    except AssistantError:  # a segment whose files look whole but do not load (garbage in index_metadata.pickle)
+        if not store.local:
+            raise
+        segments = files.vector_segments(store.folder)
+        moved += [files.move_aside(store.folder, segments[name]) for name in store.names if name in segments]
+        store._connect()  # the rows come from Chroma's catalogue, the vectors from our copy
+        rows = list(store.chunks())
     ids = [r.id for r in rows]
     vectors = store.copy.get(ids) if store.copy else {}
     from_copy = len(vectors)

@@ -73,6 +73,17 @@ class VectorCopy:
         with self._lock:
             return {row[0] for row in self._connect().execute("SELECT id FROM vectors")}
 
+    def integrity(self) -> list[str]:
+        """SQLite's quick check of the copy, in words ([] when sound, or when there is no copy yet)."""
+        if not self.path.exists():
+            return []
+        try:
+            with self._lock:
+                rows = [row[0] for row in self._connect().execute("PRAGMA quick_check(5)")]
+        except sqlite3.Error as exc:
+            return [f"{self.path.name} cannot be read ({exc})"]
+        return [] if rows == ["ok"] else [f"{self.path.name} is damaged: {'; '.join(rows)}"]
+
     def reset(self) -> None:
         """Start an empty copy, keeping a damaged file aside (`assistant check --repair` refills it)."""
         self.close()
