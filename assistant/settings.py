@@ -5,10 +5,11 @@ Values come from, in rising order of precedence: the defaults below, an `assista
 and keyword arguments. The OpenAI client's own `OPENAI_API_KEY` / `OPENAI_BASE_URL` are honoured too. An empty
 variable counts as unset; an unknown key in assistant.toml is an error that names it.
 
-Where things live by default, so that an installed package never writes into site-packages: the index is
-`index/` in the working directory; the corpus indexed on first start is `seeds/` in the working directory when
-there is one, else the demo article shipped inside the package; prompts are the package's own (`prompts/` at the
-top of a checkout, packaged as `assistant/_prompts` in a wheel).
+Where things live by default, so that an installed package never writes into site-packages: the index is found
+as git finds its repository (`find_index`: `index/` here, else the nearest above, else the user's data folder);
+the corpus indexed on first start is `seeds/` in the working directory when there is one, else the demo article
+shipped inside the package; prompts are the package's own (`prompts/` at the top of a checkout, packaged as
+`assistant/_prompts` in a wheel).
 """
 
 from __future__ import annotations
@@ -34,6 +35,29 @@ def shipped(name: str) -> Path:
     return packaged if packaged.is_dir() else PACKAGE.parent / name
 
 
+def find_index() -> tuple[Path, str]:
+    """Where the index is when ASSISTANT_INDEX_DIR (or assistant.toml, or an argument) does not say, found the way
+    git finds its repository, as (folder, why): an `index/` folder in the working directory; else the nearest one
+    above it that holds an index (or sits beside an assistant.toml); else `index` in the user's data folder
+    (platformdirs), so that `assistant ask` run anywhere finds the same documents instead of starting afresh."""
+    here = Path.cwd()
+    if (here / "index").is_dir():
+        return here / "index", "the index/ folder here"
+    for folder in here.parents:
+        index = folder / "index"
+        if (folder / "assistant.toml").is_file():
+            return index, f"beside {folder / 'assistant.toml'}"
+        if (index / "chroma.sqlite3").is_file() or (index / ".write.lock").exists():
+            return index, f"the nearest index/ folder above, in {folder}"
+    import platformdirs
+
+    return platformdirs.user_data_path("assistant") / "index", "none here or above: the one in your data folder"
+
+
+def _default_index() -> Path:
+    return find_index()[0]
+
+
 def _default_corpus() -> Path:
     local = Path.cwd() / "seeds"
     return local if local.is_dir() else shipped("seeds")
@@ -41,8 +65,30 @@ def _default_corpus() -> Path:
 
 def config_file() -> Path:
     """The assistant.toml in effect: the one `Settings.load(config_file=...)` names, else $ASSISTANT_CONFIG, else
-    ./assistant.toml (it need not exist)."""
-    return _CONFIG_FILE.get() or Path(os.environ.get("ASSISTANT_CONFIG") or "assistant.toml")
+    ./assistant.toml, else the nearest one above the working directory (none need exist)."""
+    named = _CONFIG_FILE.get() or os.environ.get("ASSISTANT_CONFIG")
+    if named:
+        return Path(named)
+    here = Path.cwd()
+    return next((f / "assistant.toml" for f in (here, *here.parents) if (f / "assistant.toml").is_file()),
+                here / "assistant.toml")
+
+
+class _TomlSource(TomlConfigSettingsSource):
+    """assistant.toml, with its relative folders taken from the file's own folder (it may be found above the
+    working directory, see config_file)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls, toml_file=path)
+        self._folder = Path(path).expanduser().resolve().parent
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for key in ("index_dir", "corpus_dir", "prompts_dir"):
+            value = data.get(key)
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                data[key] = str(self._folder / Path(value).expanduser())
+        return data
 
 
 class Settings(BaseSettings):
@@ -52,8 +98,10 @@ class Settings(BaseSettings):
                                       validate_assignment=True, populate_by_name=True)
 
     # --- where things live -------------------------------------------------------------------------
-    index_dir: Path = Field(default_factory=lambda: Path.cwd() / "index",
-                            description="Folder of the persistent Chroma index (default: index/ in the working directory).")
+    index_dir: Path = Field(default_factory=_default_index,
+                            description="Folder of the persistent Chroma index. Default: index/ in the working "
+                            "directory; else the nearest index/ above it (or the one beside an assistant.toml); else "
+                            "index/ in the user's data folder. `assistant --index PATH` sets it for one command.")
     corpus_dir: Path = Field(default_factory=_default_corpus, description="Documents indexed when the index has never "
                              "been written (default: seeds/ in the working directory, else the shipped demo article).")
     collection: str = Field("paragraphs", description="Chroma collection name.")
@@ -220,7 +268,7 @@ class Settings(BaseSettings):
                                    env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource):
         """Arguments > environment > assistant.toml > defaults."""
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return init_settings, env_settings, _TomlSource(settings_cls, config_file())
 
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> "Settings":

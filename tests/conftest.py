@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ SEED_DOC = "000_f1b9941059cdcad5.txt"
 for _name in list(os.environ):
     if _name.startswith(("ASSISTANT_", "OPENAI_")):
         del os.environ[_name]
+# The user's data folder (where an index is kept when none is found nearer, and the chat's history): one of the
+# test session's own, for every process the tests start, never the developer's.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="assistant-tests-data-")
 
 from assistant import Assistant  # noqa: E402  (after the environment is clean)
 

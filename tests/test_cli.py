@@ -155,3 +155,33 @@ def test_escape_sequences_in_a_document_are_shown_not_obeyed(tmp_path):
         assert "\x1b" not in shown and "\x07" not in shown, repr(shown)
         if args[0] != "ingest":  # docs shows the id and title, ask the quote: escaped, not dropped
             assert "\\x1b" in shown, repr(shown)
+
+
+def test_the_index_is_found_as_git_finds_its_repository(tmp_path):
+    """Issue 22: `assistant ask` run from another folder quietly built a new index there from the demo seeds. Now
+    the nearest index/ above is used, else the one in the user's data folder; `--index` overrides; `docs` names
+    the index in use."""
+    project = tmp_path / "project"
+    (project / "notes").mkdir(parents=True)
+    (project / "notes" / "beacon.txt").write_text("Tarsk\n\nThe beacon of Tarsk is lit every night at nine.\n")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    run(["ingest", "--quiet", "--index", str(project / "index"), str(project / "notes")], env)
+    deep = project / "notes" / "deeper"
+    deep.mkdir()
+    answer = json.loads(run(["ask", "--json", "When is the beacon of Tarsk lit?"], env, cwd=deep).stdout)
+    assert not answer["refused"] and answer["citations"][0]["doc_id"] == "beacon.txt", answer
+    listed = run(["docs"], env, cwd=deep).stdout.splitlines()
+    assert listed[0] == f"index: {project / 'index'} (the nearest index/ folder above, in {project})", listed
+    assert not (deep / "index").exists() and not (tmp_path / "data" / "assistant").exists()
+
+    elsewhere = tmp_path / "elsewhere"  # nothing above it: the user's own index, the same from any folder
+    elsewhere.mkdir()
+    first = run(["ask", "Where were the airstrikes carried out?"], env, cwd=elsewhere)
+    assert "indexed" in first.stderr and SEED_DOC in first.stdout  # the demo, on the very first run
+    other = tmp_path / "other"
+    other.mkdir()
+    again = run(["ask", "Where were the airstrikes carried out?"], env, cwd=other)
+    assert "indexed" not in again.stderr and SEED_DOC in again.stdout
+    assert (tmp_path / "data" / "assistant" / "index").is_dir() and not (elsewhere / "index").exists()
+    shown = run(["--index", str(project / "index"), "docs"], env, cwd=other).stdout.splitlines()
+    assert shown[0] == f"index: {project / 'index'} (--index)" and "beacon.txt" in shown[1]

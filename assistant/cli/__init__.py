@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from assistant.cli import terminal
-from assistant.cli.common import BAD_INPUT, OPERATIONAL
+from assistant.cli.common import BAD_INPUT, OPERATIONAL, index_line
 from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
 
+INDEX_COMMANDS = {"ingest", "docs", "remove", "ask", "chat", "check", "serve"}  # those that open the index
 COMMANDS = ["assistant.cli.corpus", "assistant.cli.check", "assistant.cli.ask", "assistant.cli.chat",
             "assistant.evaluation.cli", "assistant.cli.serve"]
 
@@ -24,16 +27,24 @@ COMMANDS = ["assistant.cli.corpus", "assistant.cli.check", "assistant.cli.ask", 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Answers from your documents, every claim "
                                                                    "cited to its paragraph.")
+    parser.add_argument("--index", metavar="PATH", help="the index folder to use (default: ASSISTANT_INDEX_DIR, else "
+                        "index/ here or the nearest above, else the one in your data folder)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(name).add_parsers(sub)
+    for command in sub.choices.values():  # `assistant ask Q --index PATH` works as well as `assistant --index PATH ask Q`
+        command.add_argument("--index", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     terminal.install()  # text from documents is shown, never obeyed (escape sequences)
     args = build_parser().parse_args(argv)
+    if getattr(args, "index", None):  # for every part of the command, the settings included
+        os.environ["ASSISTANT_INDEX_DIR"] = str(Path(args.index).expanduser().resolve())
     try:
+        if args.command in INDEX_COMMANDS and sys.stderr.isatty():
+            print(index_line(getattr(args, "index", None)), file=sys.stderr)  # on a terminal, say which documents are being used
         return args.func(args)
     except (QuestionError, UnknownDocumentError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from assistant.cli.common import open_assistant
+from assistant.cli.common import index_line, open_assistant
 from assistant.readers import SUPPORTED
 
 
@@ -34,7 +34,10 @@ def cmd_docs(args) -> int:
     docs = open_assistant(args).documents()
     if args.json:
         print(json.dumps([d.to_dict() for d in docs], indent=2))
-    elif not docs:
+        return 0
+    if not sys.stderr.isatty():  # on a terminal the first line said it already
+        print(index_line(getattr(args, "index", None)))
+    if not docs:
         print("The index is empty: add documents with `assistant ingest PATH`.")
     else:
         width = max(len(d.doc_id) for d in docs)
