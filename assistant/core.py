@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answering.budget import encoding_for
+from assistant.answering.budget import encoding_for, offline_usage
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
 from assistant.answering.extractive import answer_offline, load_weights, rate
@@ -261,8 +261,10 @@ class Assistant:
         if answer is None:
             answer = answer_offline(standalone, vector, contexts, self.embedder, idf, self.settings, decline,
                                     self._weights, shared_reader())
-            if usage is not None and usage.calls:
+            if usage is not None and usage.calls:  # the LLM's own requests (a condensed follow-up) are what it cost
                 answer.usage.update(usage.to_dict(self.settings))
+            else:
+                answer.usage = offline_usage(standalone, contexts, answer.text, self.settings.llm_tokenizer)
             if streaming and not shown:  # after part of an LLM stream, the final Answer replaces it (see stream())
                 yield answer.text
         answer.question = standalone

@@ -50,6 +50,11 @@ def http(server):
         yield client
 
 
+def http_ask(server, question: str) -> dict:
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        return http.post("/v1/ask", json={"question": question}).json()
+
+
 def openai_client(server, key: str = "unused") -> OpenAI:
     return OpenAI(base_url=server.url + "v1", api_key=key, timeout=TIMEOUT, max_retries=0)
 
@@ -159,6 +164,24 @@ def test_openai_sdk_streams_and_the_last_chunk_carries_the_citations(server):
     assert last.choices[0].finish_reason == "stop" and "Deir al-Zour" in text
     assert last.model_extra["citations"][0]["paragraph"] == 2 and last.model_extra["answer"].strip() == text.strip()
     assert chunks[-1].usage is not None  # include_usage: a final chunk with usage and no choices
+    usage = chunks[-1].usage
+    assert usage.prompt_tokens > len(PROVINCE.split()) and usage.completion_tokens > 5  # issue 22: was 0 / 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_offline_answers_report_token_usage_counted_with_tiktoken(server):
+    """Issue 22: `usage` was 0/0/0 offline; clients show it and meter by it. The question and the paragraphs read
+    are the prompt, the answer the completion (the tokenizer the answer names: gpt-4o-mini's o200k_base)."""
+    import tiktoken
+
+    reply = openai_client(server).chat.completions.create(model="assistant",
+                                                          messages=[{"role": "user", "content": PROVINCE}])
+    encoding = tiktoken.get_encoding(http_ask(server, PROVINCE)["usage"]["tokenizer"])
+    assert reply.usage.completion_tokens == len(encoding.encode(reply.choices[0].message.content))
+    asked = server_answer = http_ask(server, PROVINCE)
+    read = len(encoding.encode(PROVINCE)) + sum(len(encoding.encode(c["text"])) for c in asked["contexts"])
+    assert reply.usage.prompt_tokens == read and server_answer["usage"]["prompt_tokens"] == read
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
 
 
 def test_openai_sdk_errors(server):

@@ -133,3 +133,15 @@ def fit_sources(contexts: list[Context], fixed_tokens: int, context_window: int,
     budget.dropped = len(contexts) - len(budget.sources)
     budget.prompt_tokens = fixed_tokens + used
     return blocks, budget
+
+
+def offline_usage(question: str, contexts: list[Context], answer: str, tokenizer: str | None = None) -> dict:
+    """Token counts of an offline answer, in the shape of an LLM's usage, counted with tiktoken: the question and
+    the paragraphs read as the prompt, the answer as the completion. What OpenAI clients (Open WebUI, LibreChat,
+    the SDKs) show and meter; the cost is nothing. The tokenizer is `llm_tokenizer`, else gpt-4o-mini's (o200k_base)."""
+    encoding = encoding_for("gpt-4o-mini", tokenizer)
+    prompt = count_tokens(question, encoding) + sum(count_tokens(c.text, encoding) for c in contexts)
+    completion = count_tokens(answer, encoding)
+    return {"model": "offline", "prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion, "cost_usd": 0.0, "estimated": True, "calls": 0,
+            "tokenizer": encoding.name}
