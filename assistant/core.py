@@ -13,7 +13,7 @@ import numpy as np
 from assistant.answering.budget import encoding_for, offline_usage
 from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
 from assistant.answering.citations import CitationChecker
-from assistant.answering.extractive import answer_offline, load_weights, rate
+from assistant.answering.extractive import answer_offline, answer_pieces, load_weights, rate
 from assistant.answering.reader import shared_reader
 from assistant.answering.llm import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.answering.text import Idf
@@ -170,7 +170,8 @@ class Assistant:
         The final Answer's text is authoritative: the check may remove markers that point nowhere, a refusal
         replaces the model's words with the decline text, and when an LLM stream fails partway (a stall, the
         deadline, a broken connection) no more pieces come: the final Answer is the offline answer, with a note
-        saying what failed. Offline, the whole text comes as one piece.
+        saying what failed. Offline, the composed answer comes in pieces: the exact span, then each quoted sentence
+        with its marker (`extractive.answer_pieces`).
         """
         yield from self._answer(question, history, top_k, streaming=True, mode=mode)
 
@@ -266,7 +267,7 @@ class Assistant:
             else:
                 answer.usage = offline_usage(standalone, contexts, answer.text, self.settings.llm_tokenizer)
             if streaming and not shown:  # after part of an LLM stream, the final Answer replaces it (see stream())
-                yield answer.text
+                yield from answer_pieces(answer.text)
         answer.question = standalone
         answer.notes[:0] = notes
         answer.seconds = time.perf_counter() - started

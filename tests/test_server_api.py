@@ -164,6 +164,8 @@ def test_openai_sdk_streams_and_the_last_chunk_carries_the_citations(server):
     assert last.choices[0].finish_reason == "stop" and "Deir al-Zour" in text
     assert last.model_extra["citations"][0]["paragraph"] == 2 and last.model_extra["answer"].strip() == text.strip()
     assert chunks[-1].usage is not None  # include_usage: a final chunk with usage and no choices
+    contents = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(contents) >= 2, contents  # issue 22: the offline answer grows piece by piece (span, sentences)
     usage = chunks[-1].usage
     assert usage.prompt_tokens > len(PROVINCE.split()) and usage.completion_tokens > 5  # issue 22: was 0 / 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens

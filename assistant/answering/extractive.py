@@ -350,6 +350,20 @@ def compose_span_answer(chosen: list[Candidate], found: spans.Found | None) -> t
     return text, citations, span
 
 
+_PIECE_END = re.compile(r"(?<= —) |(?<=\]) (?=\S)")
+
+
+def answer_pieces(text: str) -> list[str]:
+    """An offline answer's text as it is streamed: the span's lead ("Deir al-Zour — "), then each quoted sentence
+    with its marker; joined, the pieces are the text."""
+    pieces, start = [], 0
+    for cut in _PIECE_END.finditer(text):
+        pieces.append(text[start:cut.end()])
+        start = cut.end()
+    pieces.append(text[start:])
+    return [p for p in pieces if p]
+
+
 def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
                    settings, decline_text: str, weights: dict | None = None, reader: Reader | None = None) -> Answer:
     weights = weights or load_weights()
