@@ -185,3 +185,52 @@ def test_the_index_is_found_as_git_finds_its_repository(tmp_path):
     assert (tmp_path / "data" / "assistant" / "index").is_dir() and not (elsewhere / "index").exists()
     shown = run(["--index", str(project / "index"), "docs"], env, cwd=other).stdout.splitlines()
     assert shown[0] == f"index: {project / 'index'} (--index)" and "beacon.txt" in shown[1]
+
+
+REPORT = ["Harbour report", "The harbour of Kelvara was dredged in 1999 by the Marigold company.",
+          "The lighthouse keeper is Ada Brun, who lights the lamp at nine."]
+
+
+def write_report(folder, paragraphs):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.txt").write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
+def test_ask_as_markdown_gives_the_answer_with_footnotes(tmp_path):
+    """Issue 22: an answer ready to paste into a report: [^1] references and `[^1]: title, ¶n: “quote”`."""
+    write_report(tmp_path / "docs", REPORT)
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(tmp_path / "none")}
+    run(["ingest", "--quiet", str(tmp_path / "docs")], env)
+    markdown = run(["ask", "--format", "markdown", "Who is the lighthouse keeper?"], env).stdout
+    body, notes = markdown.split("\n\n", 1)
+    assert "Ada Brun" in body and "[^1]" in body and not re.search(r"\[\d+\]", body), markdown
+    assert re.match(r"\[\^1\]: Harbour report \(report\.txt\), ¶3: “.*Ada Brun.*”$", notes.strip()), notes
+
+
+def test_recheck_says_which_saved_citations_still_hold(tmp_path):
+    """Issue 22: answers saved with `ask --json` are checked against the index as it is now: holds, moved,
+    changed, gone; exit code 1 when any no longer holds."""
+    docs = tmp_path / "docs"
+    write_report(docs, REPORT)
+    (docs / "other.txt").write_text("Ferries\n\nThe ferry to Odde is run by Hanna Voss.\n", encoding="utf-8")
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(tmp_path / "none")}
+    run(["ingest", "--quiet", str(docs)], env)
+    saved = tmp_path / "answers.jsonl"
+    for question in ("Who is the lighthouse keeper?", "When was the harbour of Kelvara dredged?",
+                     "Who runs the ferry to Odde?"):
+        saved.write_text(saved.read_text() + run(["ask", "--json", question], env).stdout if saved.exists()
+                         else run(["ask", "--json", question], env).stdout)
+    first = run(["recheck", str(saved)], env)
+    assert first.stdout.count(": holds") == 3 and "3 holds" in first.stdout, first.stdout + first.stderr
+
+    # the keeper's paragraph moves down, the dredging year changes, the ferry note is deleted
+    write_report(docs, [REPORT[0], "A new paragraph about the quay.",
+                        "The harbour of Kelvara was dredged in 2001 by the Marigold company.", REPORT[2]])
+    (docs / "other.txt").unlink()
+    run(["ingest", "--quiet", str(docs)], env)
+    second = run(["recheck", str(saved)], env, check=False)
+    assert second.returncode == 1, second.stdout + second.stderr
+    lines = second.stdout.splitlines()
+    assert any("report.txt ¶3: moved (now in ¶4)" in line for line in lines), lines
+    assert any("report.txt ¶2: changed" in line for line in lines), lines
+    assert any("other.txt ¶2: gone" in line for line in lines), lines

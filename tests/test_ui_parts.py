@@ -242,3 +242,17 @@ def test_login_from_settings(monkeypatch):
     assert page_options(Settings(ui_auth="ann:s3cret:x"))["auth"] == ("ann", "s3cret:x")
     with pytest.raises(ValueError, match="user:password"):
         page_options(Settings(ui_auth="no-colon"))
+
+
+def test_the_sources_panel_offers_the_answer_with_footnotes_to_copy():
+    """Issue 22: "Copy with sources" copies the answer with its citations as Markdown footnotes."""
+    from assistant.ui import render
+
+    answer = {"answer": "The keeper is Ada Brun [1].", "citations": [
+        {"marker": 1, "doc_id": "report.txt", "title": "Harbour <report>", "paragraph": 3, "page": None,
+         "text": "The lighthouse keeper is Ada Brun.", "quote": "The lighthouse keeper is Ada Brun."}]}
+    html = render.sources_panel([{"question": "Who is the keeper?", "answer": answer}])
+    assert 'class="copy-markdown"' in html
+    markdown = html.split('<textarea class="answer-markdown" hidden readonly>')[1].split("</textarea>")[0]
+    assert markdown.startswith("The keeper is Ada Brun[^1].")
+    assert "[^1]: Harbour &lt;report&gt; (report.txt), ¶3: “The lighthouse keeper is Ada Brun.”" in markdown

@@ -19,9 +19,9 @@ from assistant.cli import terminal
 from assistant.cli.common import BAD_INPUT, OPERATIONAL, index_line
 from assistant.errors import AssistantError, QuestionError, UnknownDocumentError
 
-INDEX_COMMANDS = {"ingest", "docs", "remove", "ask", "chat", "check", "serve"}  # those that open the index
-COMMANDS = ["assistant.cli.corpus", "assistant.cli.check", "assistant.cli.ask", "assistant.cli.chat",
-            "assistant.evaluation.cli", "assistant.cli.serve"]
+INDEX_COMMANDS = {"ingest", "docs", "remove", "ask", "recheck", "chat", "check", "serve"}  # those that open the index
+COMMANDS = ["assistant.cli.corpus", "assistant.cli.check", "assistant.cli.ask", "assistant.cli.recheck",
+            "assistant.cli.chat", "assistant.evaluation.cli", "assistant.cli.serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

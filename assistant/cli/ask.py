@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from assistant.answer_markdown import answer_markdown
 from assistant.answering.answerability import support_note
 from assistant.cli.common import open_assistant
 from assistant.cli.terminal import HIGHLIGHT_OFF, HIGHLIGHT_ON
@@ -118,9 +119,12 @@ def cmd_ask(args) -> int:
     history_file = Path(args.history).expanduser() if args.history else None
     history = read_history(history_file) if history_file else []
     assistant = open_assistant(args)
-    if args.json:
+    if args.json or args.format == "json":
         answer = assistant.ask(args.question, history=history)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        answer = assistant.ask(args.question, history=history)
+        print(answer_markdown(answer.to_dict()), end="")
     else:
         answer = print_stream(assistant.stream(args.question, history=history))
         print_answer(answer, text=False)
@@ -132,7 +136,10 @@ def cmd_ask(args) -> int:
 def add_parsers(sub) -> None:
     p = sub.add_parser("ask", help="ask a question about the indexed documents")
     p.add_argument("question")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the same as --format json)")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="markdown: the answer with its citations as footnotes ([^1]: title, ¶n, “quote”), to paste "
+                        "into a report")
     p.add_argument("--top-k", type=int, dest="top_k")
     p.add_argument("--mode", choices=["offline", "llm"], help="override ASSISTANT_ANSWER_MODE")
     p.add_argument("--history", metavar="FILE", help="continue the conversation kept in FILE (JSON messages; "

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
+from assistant.answer_markdown import answer_markdown
 from assistant.markers import find_markers
 from assistant.wording import shorten
 
@@ -155,7 +156,8 @@ def _answer_view(answer: dict) -> dict:
     for c in answer.get("citations") or []:
         parts = quote_parts(c["text"], c.get("quote", ""))
         cards.append(dict(_citation(c), parts=parts, span=span_parts(parts, c, answer.get("span"))))
-    return dict(answer, cards=cards, contexts=answer.get("contexts") or [], notes=answer.get("notes") or [],
+    return dict(answer, cards=cards, markdown=answer_markdown(answer), contexts=answer.get("contexts") or [],
+                notes=answer.get("notes") or [],
                 refused=bool(answer.get("refused")), unsupported=bool(answer.get("unsupported")))
 
 

@@ -82,6 +82,10 @@ ul.upload-results li.bad { color: #b91c1c; }
 #chatbot .answer { white-space: pre-wrap; }
 .support.weak { margin-top: .5em; font-size: .85rem; color: #9a5b00; border-left: 3px solid #d98e04; padding-left: 6px; }
 .confidence.weak { color: #9a5b00; }
+.copy-row { margin: 4px 0 8px; }
+button.copy-markdown { font-size: .8rem; padding: 2px 10px; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); color: inherit; }
+button.copy-markdown:hover { border-color: var(--color-accent); color: var(--color-accent); }
 button.more-context { margin-top: 6px; font-size: .75rem; padding: 1px 8px; border-radius: 6px; cursor: pointer;
   background: transparent; border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued); }
 button.more-context:hover { border-color: var(--color-accent); color: var(--color-accent); }
