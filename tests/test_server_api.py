@@ -430,3 +430,96 @@ def test_an_upload_no_handler_took_is_deleted(tmp_path_factory, seeded_index):
     finally:
         running.stop()
     assert "note: no API key and no page login are set" in running.output()
+
+
+# Open WebUI's own task prompts (its DEFAULT_*_PROMPT_TEMPLATE, open_webui/config.py), with the chat history
+# filled in as it fills it: "USER: ..." / "ASSISTANT: ..." lines.
+OPEN_WEBUI_TITLE = """### Task:
+Generate a concise, 3-5 word title with an emoji summarizing the chat history.
+### Guidelines:
+- The title should clearly represent the main theme or subject of the conversation.
+- Use emojis that enhance understanding of the topic, but avoid quotation marks or special formatting.
+- Write the title in the chat's primary language; default to English if multilingual.
+- Prioritize accuracy over excessive creativity; keep it clear and simple.
+- Your entire response must consist solely of the JSON object, without any introductory or concluding text.
+- The output must be a single, raw JSON object, without any markdown code fences or other encapsulating text.
+- Ensure no conversational text, affirmations, or explanations precede or follow the raw JSON output, as this will cause direct parsing failure.
+### Output:
+JSON format: { "title": "your concise title here" }
+### Examples:
+- { "title": "📉 Stock Market Trends" },
+- { "title": "🍪 Perfect Chocolate Chip Recipe" },
+- { "title": "Evolution of Music Streaming" },
+- { "title": "Remote Work Productivity Tips" },
+- { "title": "Artificial Intelligence in Healthcare" },
+- { "title": "🎮 Video Game Development Insights" }
+### Chat History:
+<chat_history>
+{history}
+</chat_history>"""
+OPEN_WEBUI_TAGS = """### Task:
+Generate 1-3 broad tags categorizing the main themes of the chat history, along with 1-3 more specific subtopic tags.
+
+### Guidelines:
+- Start with high-level domains (e.g. Science, Technology, Philosophy, Arts, Politics, Business, Health, Sports, Entertainment, Education)
+- Consider including relevant subfields/subdomains if they are strongly represented throughout the conversation
+- If content is too short (less than 3 messages) or too diverse, use only ["General"]
+- Use the chat's primary language; default to English if multilingual
+- Prioritize accuracy over specificity
+
+### Output:
+JSON format: { "tags": ["tag1", "tag2", "tag3"] }
+
+### Chat History:
+<chat_history>
+{history}
+</chat_history>"""
+OPEN_WEBUI_FOLLOW_UPS = """### Task:
+Suggest 3-5 relevant follow-up questions or prompts that the user might naturally ask next in this conversation as a **user**, based on the chat history, to help continue or deepen the discussion.
+### Guidelines:
+- Write all follow-up questions from the user’s point of view, directed to the assistant.
+- Make questions concise, clear, and directly related to the discussed topic(s).
+- Only suggest follow-ups that make sense given the chat content and do not repeat what was already covered.
+- If the conversation is very short or not specific, suggest more general (but relevant) follow-ups the user might ask.
+- Use the conversation's primary language; default to English if multilingual.
+- Response must be a JSON array of strings, no extra text or formatting.
+### Output:
+JSON format: { "follow_ups": ["Question 1?", "Question 2?", "Question 3?"] }
+### Chat History:
+<chat_history>
+{history}
+</chat_history>"""
+OPEN_WEBUI_QUERIES = """### Task:
+Analyze the chat history to determine the necessity of generating search queries, in the given language. By default, **prioritize generating 1-3 broad and relevant search queries** unless it is absolutely certain that no additional information is required. The aim is to retrieve comprehensive, updated, and valuable information even with minimal uncertainty. If no search is unequivocally needed, return an empty list.
+
+### Guidelines:
+- Respond **EXCLUSIVELY** with a JSON object. Any form of extra commentary, explanation, or additional text is strictly prohibited.
+- When generating search queries, respond in the format: { "queries": ["query1", "query2"] }, ensuring each query is distinct, concise, and relevant to the topic.
+- If and only if it is entirely certain that no useful results can be retrieved by a search, return: { "queries": [] }.
+
+### Chat History:
+<chat_history>
+{history}
+</chat_history>"""
+
+
+def task_reply(server, template: str, history: str) -> dict:
+    reply = openai_client(server).chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": template.replace("{history}", history)}])
+    text = reply.choices[0].message.content
+    assert "do not say" not in text and reply.usage.total_tokens > 0, text
+    return json.loads(text)
+
+
+def test_open_webui_side_tasks_are_answered_as_tasks(server):
+    """Issue 22: Open WebUI's title, tags, follow-up and query prompts were answered "The documents do not say",
+    so every chat in it was titled that way."""
+    first = f"USER: {PROVINCE}\nASSISTANT: In the eastern province of Deir al-Zour [1]."
+    title = task_reply(server, OPEN_WEBUI_TITLE, first)["title"]
+    assert 1 <= len(title.split()) <= 5 and "Airstrikes" in title and "Province" in title, title
+    tags = task_reply(server, OPEN_WEBUI_TAGS, first)["tags"]
+    assert tags and all(isinstance(t, str) and t for t in tags) and "Syria" in tags, tags
+    follow = task_reply(server, OPEN_WEBUI_FOLLOW_UPS, first)["follow_ups"]
+    assert follow and all(q.endswith("?") for q in follow), follow
+    asked = task_reply(server, OPEN_WEBUI_QUERIES, f"{first}\nUSER: and who ordered them?")["queries"]
+    assert asked and "ordered them" in asked[0].lower() and "airstrikes" in asked[0].lower(), asked

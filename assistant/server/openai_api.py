@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from assistant.answering.budget import count_tokens, encoding_for
+from assistant.llms.base import Deadline, LLMError
 from assistant.models import Answer
+from assistant.server import side_tasks
 from assistant.server.errors import ApiError
 from assistant.server.rest import begin_stream, sse, sse_response, stream_failed
 from assistant.server.schemas import ChatRequest, text_of
@@ -54,6 +57,42 @@ def usage_of(answer: Answer) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def _side_task(assistant, task: side_tasks.SideTask, body: ChatRequest) -> str:
+    """The task's JSON: from the LLM when one is configured (the prompt as the client wrote it), else offline."""
+    mode = body.mode or assistant.settings.answer_mode
+    if mode == "llm":
+        try:
+            chat = assistant.chat_model()
+            messages = [{"role": m.role, "content": text_of(m)} for m in body.messages if m.role in
+                        ("system", "user", "assistant")]
+            return chat.complete(messages, assistant.settings.llm_max_answer_tokens,
+                                 Deadline(assistant.settings.llm_deadline_seconds).at()).text
+        except LLMError:
+            pass  # no LLM after all, or it failed: the offline answer is still in the shape asked for
+    return side_tasks.answer(task, assistant)
+
+
+def _task_reply(head: dict, text: str, body: ChatRequest, prompt: str):
+    encoding = encoding_for("gpt-4o-mini")
+    prompt_tokens, completion_tokens = count_tokens(prompt, encoding), count_tokens(text, encoding)
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    if not body.stream:
+        return {**head, "object": "chat.completion", "usage": usage,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+                             "logprobs": None}]}
+    chunk = {**head, "object": "chat.completion.chunk"}
+
+    def events() -> Iterator[str]:
+        for delta, finish in (({"role": "assistant", "content": ""}, None), ({"content": text}, None), ({}, "stop")):
+            yield sse({**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
+        if (body.stream_options or {}).get("include_usage"):
+            yield sse({**chunk, "choices": [], "usage": usage})
+        yield "data: [DONE]\n\n"
+
+    return sse_response(events())
+
+
 def _question_and_history(body: ChatRequest) -> tuple[str, list[dict]]:
     if body.model != MODEL:
         raise ApiError(404, f"The model '{body.model}' does not exist: this server answers as '{MODEL}'.",
@@ -72,6 +111,10 @@ async def chat_completions(body: ChatRequest, request: Request):
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     head = {"id": completion_id, "created": created, "model": MODEL, "system_fingerprint": None}
+    task = side_tasks.recognise(question)
+    if task is not None:  # a client's own prompt (a chat title, tags, ...): answered as the task it is
+        text = await run_in_threadpool(_side_task, assistant, task, body)
+        return _task_reply(head, text, body, question)
     if not body.stream:
         answer = await run_in_threadpool(assistant.ask, question, history or None, body.top_k, body.mode)
         return {**head, "object": "chat.completion",
