@@ -307,7 +307,8 @@ def test_upload_documents_then_ask_about_them(open_page, app, tmp_path):
     card = page.locator('#sources-box .src-latest .src-card[data-doc="marigold_notes.txt"][data-paragraph="3"]')
     assert "Hanna Voss" in card.locator("mark").inner_text()
     assert "Hanna Voss" in page.locator("#chatbot .answer").last.inner_text()
-    assert card.locator(".src-title").inner_text().strip() == "Marigold Station"  # the file's headline line
+    title = page.locator('#sources-box .src-latest .src-doc-group[data-doc="marigold_notes.txt"] .src-title')
+    assert title.inner_text().strip() == "Marigold Station"  # the file's headline line, once for its cards
     shot(page, "04-answer-from-upload.png")
 
     remove_on_page(page, "marigold_notes")
@@ -490,3 +491,39 @@ def test_a_typed_server_never_gets_the_configured_key(open_page, llm_app, script
     sent = scripted_llm.requests()[-1]
     assert sent["body"]["model"] == "local-model"
     assert LLM_KEY not in json.dumps(sent["headers"])
+
+
+def test_the_sources_panel_holds_its_cards_and_the_documents_table_keeps_ids_whole(open_page, browser, app):
+    """Issue 22, seen in a real browser: the Sources panel had a fixed height (a second card and "Earlier answers"
+    spilled past its border); every card repeated the same document title; a document id wrapped mid-word. Also
+    the answer span is marked inside its quote, and "Copy with sources" copies the answer with footnotes."""
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app.url.rstrip("/"))
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(app.url, wait_until="load")
+    page.wait_for_selector("#chat-input textarea")
+    for turn, question in enumerate(["Who is the director of communications for US Central Command?",
+                                     "Where is the Tanf garrison and what did Col. Joe Buccino say about the strikes?"]):
+        ask(page, question, turn)
+    box = page.locator("#sources-box").bounding_box()
+    last = page.locator("#sources-box .src-earlier").last.bounding_box()
+    assert last["y"] + last["height"] <= box["y"] + box["height"] + 1, (last, box)  # inside the border
+    groups = page.locator("#sources-box .src-latest .src-doc-group")
+    cards = page.locator("#sources-box .src-latest .src-card")
+    docs = {cards.nth(i).get_attribute("data-doc") for i in range(cards.count())}
+    assert groups.count() == len(docs) and page.locator("#sources-box .src-latest .src-title").count() == len(docs)
+    assert cards.locator(".src-title").count() == 0  # the title once per document, not on every card
+    assert page.locator("#sources-box .src-latest .answer-span").count() == 1
+    page.locator("#sources-box .src-latest button.copy-markdown").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "[^1]: " in copied and "¶" in copied, copied
+    shot(page, "22-sources-panel.png")
+    page.get_by_role("tab", name="Documents").click()
+    cell = page.locator(f'#documents-table tr[data-doc="{SEED_DOC}"] td.doc-id')
+    lines = page.evaluate("c => { const r = document.createRange(); r.selectNodeContents(c); "
+                          "return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }",
+                          cell.element_handle())
+    assert lines == 1, f"the id {SEED_DOC} wraps over {lines} lines"
+    shot(page, "22-documents.png")
+    context.close()

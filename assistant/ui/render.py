@@ -156,7 +156,12 @@ def _answer_view(answer: dict) -> dict:
     for c in answer.get("citations") or []:
         parts = quote_parts(c["text"], c.get("quote", ""))
         cards.append(dict(_citation(c), parts=parts, span=span_parts(parts, c, answer.get("span"))))
-    return dict(answer, cards=cards, markdown=answer_markdown(answer), contexts=answer.get("contexts") or [],
+    documents: dict[str, dict] = {}  # the cited documents in the order of their first card, each with its cards
+    for card in cards:
+        documents.setdefault(card["doc_id"], {"doc_id": card["doc_id"], "title": card["title"], "cards": []})
+        documents[card["doc_id"]]["cards"].append(card)
+    return dict(answer, cards=cards, documents=list(documents.values()), markdown=answer_markdown(answer),
+                contexts=answer.get("contexts") or [],
                 notes=answer.get("notes") or [],
                 refused=bool(answer.get("refused")), unsupported=bool(answer.get("unsupported")))
 

@@ -20,8 +20,14 @@ a.cite.unverified { border-style: dashed; background: #fff4e5; color: #9a5b00 !i
 .cite-list a.cite-ref b { color: var(--color-accent); }
 .cite-list a.cite-ref:hover { text-decoration: underline !important; }
 .warn { color: #9a5b00; }
+/* The panel grows with what it holds (gradio gives the block a fixed height and visible overflow, so a second
+   card and the earlier answers used to spill past its border); the page scrolls instead. */
 #sources-box { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: 12px;
-  background: var(--background-fill-secondary); min-height: 300px; max-height: 640px; overflow-y: auto; }
+  background: var(--background-fill-secondary); min-height: 300px; height: auto !important;
+  max-height: none !important; }
+.src-doc-group { margin: 0 0 12px 0; }
+.src-doc-head { display: flex; flex-direction: column; margin: 0 0 6px 2px; }
+.src-doc-head .src-doc { margin: 0; }
 #sources-title h3 { margin: 0; }
 .muted p, .src-empty, .muted { color: var(--body-text-color-subdued); font-size: .9rem; }
 .src-question { font-weight: 600; margin-bottom: 8px; }
@@ -67,7 +73,8 @@ details.src-earlier[open] summary { margin-bottom: 8px; font-weight: 600; }
 #documents-table table.docs th { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em;
   color: var(--body-text-color-subdued); }
 #documents-table table.docs .num { text-align: right !important; }
-table.docs .doc-id { font-family: var(--font-mono); font-size: .8rem; overflow-wrap: anywhere; }
+table.docs .doc-id { font-family: var(--font-mono); font-size: .8rem; white-space: nowrap; }  /* never cut mid-word */
+#documents-table { overflow-x: auto; }
 .origin { font-size: .75rem; border-radius: 6px; padding: 1px 6px; background: var(--background-fill-secondary); }
 .origin.uploaded { background: var(--color-accent-soft); color: var(--color-accent); }
 ul.upload-results { list-style: none; padding: 0; margin: 0; }
