@@ -4,6 +4,7 @@ The shipped ones are package data (see `settings.shipped`), so an installed whee
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from assistant.settings import shipped
@@ -21,8 +22,11 @@ def load_prompts(folder: Path) -> dict[str, str]:
     return prompts
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def render(template: str, **values: str) -> str:
-    """Fill {name} placeholders without tripping over other braces in the template."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
+    """Fill the template's {name} placeholders in one pass: what a value holds is never read as a placeholder
+    (a document paragraph that says "{decline_marker}" stays those words, not the decline marker), and other braces
+    in the template stay as they are."""
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)] if m.group(1) in values else m.group(0), template)

@@ -336,3 +336,24 @@ def test_an_html_page_instead_of_a_completion_is_named_as_such(scripted, llm_ass
         assert answer.mode == "offline", answer.notes
         note = " ".join(answer.notes)
         assert "HTML page" in note and "empty answer" not in note, note
+
+
+def test_a_paragraph_holding_a_placeholder_reaches_the_model_as_text(scripted, llm_assistant, tmp_path):
+    """Issue 21: prompts were filled by successive str.replace, so a paragraph containing "{decline_marker}"
+    reached the model as the decline marker."""
+    from assistant import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "braces.txt").write_text("Templates\n\nThe template engine replaces {decline_marker} and {question} "
+                                     "with their values at run time.\n", encoding="utf-8")
+    assistant = llm_assistant()
+    with Assistant(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none", answer_mode="llm",
+                   openai_base_url=assistant.settings.openai_base_url, openai_api_key=KEY) as a:
+        a.ingest([docs])
+        scripted.script({"content": "It replaces placeholders [1]."})
+        answer = a.ask("What does the template engine replace?")
+    prompt = scripted.requests()[-1]["body"]["messages"][-1]["content"]
+    assert "replaces {decline_marker} and {question} with" in prompt, prompt
+    assert prompt.count("NOT_IN_SOURCES") == 1  # only the instruction's own
+    assert not answer.refused
