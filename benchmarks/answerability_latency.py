@@ -31,8 +31,8 @@ def timed(fn) -> float:
 
 def measure(assistant, questions: list[dict]) -> dict:
     from assistant.answering import answerability, spans
-    from assistant.answering.extractive import (CONTEXT_WEIGHT, Question, estimate, load_weights, reader_settings,
-                                                score_sentences)
+    from assistant.answering.extractive import (CONTEXT_WEIGHT, Question, estimate, load_weights, read_and_rank,
+                                                reader_settings, score_sentences)
     from assistant.answering.reader import shared_reader
     from assistant.answering.text import Idf
 
@@ -52,8 +52,8 @@ def measure(assistant, questions: list[dict]) -> dict:
                               options["max_tokens"])
 
         read_ms.append(timed(read))
-        readings = read()
-        check_ms.append(timed(lambda: estimate(q, ranked, contexts, idf, weights, readings)))
+        result = read_and_rank(q, vector, contexts, None, idf, weights, reader)
+        check_ms.append(timed(lambda: estimate(q, result.ranked, contexts, idf, weights, result)))
         label_ms.append(timed(lambda: answerability.uncovered(q.asked, [ctx.text for ctx in contexts])))
     total = [a + b + r for a, b, r in zip(check_ms, label_ms, read_ms)]
     return {"questions": len(questions),

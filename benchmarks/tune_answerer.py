@@ -22,7 +22,8 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
    the new question coverage another paragraph's sentence must bring; the choice maximises citation precision
    plus gold-paragraph citation rate among the settings within one point of the best answer-present rate
    (train answerable questions).
-4. answerability (`answerability.FEATURES` + `spans.FEATURES`, the reader's margins and answerable logits):
+4. answerability (`answerability.FEATURES` + `extractive.READING_FEATURES`: the reader's margins and answerable
+   logits, whether its sentence is the lexical ranker's best and how far below that it scores):
    L2-regularised logistic regression, stacked over the lexical features and the reader's. Answerable questions
    weigh as much as the unanswerable ones, and each kind of negative (near-topic, off-corpus, adversarial) a third
    of those. Cross-validated by article (8 folds); Platt scaling on the cross-validated scores makes the output a
@@ -234,24 +235,20 @@ class CachedReader:
 
 
 def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
-    """Per example: the parsed question, ranked sentences (the reader's sentence first), the readings and the
-    answerability features, as the answerer has them."""
-    from assistant.answering import spans
-    from assistant.answering.answerability import question_features
-    from assistant.answering.extractive import Question, read_and_rank
+    """Per example, as the answerer has them: the parsed question, the sentences in the order an answer quotes
+    them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
+    and the decline model's features."""
+    from assistant.answering.extractive import Question, read_and_rank, reading_features
 
-    coverage = CachedCoverage() if soft else (lambda question, text: 0.0)
+    coverage = CachedCoverage() if soft else None
     rows = []
     for e in examples:
         idf = data.idf_for(e.corpus)
         q = Question.parse(e.question, weights.get("context_weight", 0.5))
-        ranked, readings, found = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
-        features = (question_features(q.text, ranked, e.contexts, idf, q.weights, q.asked, coverage) if ranked
-                    else None)
-        if features is not None:
-            features.update(spans.features(readings))
-        rows.append({"q": q, "ranked": ranked, "features": features, "idf": idf, "readings": readings,
-                     "found": found})
+        read = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
+        features = reading_features(q, read.quoted, e.contexts, idf, read, coverage) if read.ranked else None
+        rows.append({"q": q, "ranked": read.quoted, "lexical": read.ranked, "features": features, "idf": idf,
+                     "readings": read.readings, "found": read.found})
     if soft:
         coverage.save()
     if reader is not None:
@@ -511,8 +508,8 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
-    from assistant.answering import spans
     from assistant.answering.answerability import FEATURES, checks_failed
+    from assistant.answering.extractive import READING_FEATURES
     from assistant.settings import Settings
 
     started = time.perf_counter()
@@ -534,12 +531,12 @@ def main() -> None:
         print("span rules", json.dumps(span_rules(examples, rows, weights, reader)))
 
     names = [f for f in FEATURES if not (args.no_soft_coverage and f == "soft_coverage")]
-    names += [] if reader is None else spans.FEATURES
+    names += [] if reader is None else READING_FEATURES
     kinds = np.array([e.kind for e in examples])
     y = np.array([e.label for e in examples], dtype=float)
     articles = np.array([e.article for e in examples])
     x = np.array([[r["features"][n] for n in names] if r["features"] else [0.0] * len(names) for r in rows])
-    failed_lists = [checks_failed(r["q"].asked, r["ranked"]) for r in rows]
+    failed_lists = [checks_failed(r["q"].asked, r["lexical"]) for r in rows]
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
     checks, check_table = choose_checks(x, y, kinds, articles, names, args.l2, args.target_declined, failed_lists,
                                         margins)

@@ -87,7 +87,8 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
                       asked: str, coverage=soft_coverage) -> dict[str, float]:
     """The model's inputs. `q_weights`: the question's stemmed terms with their weights (a follow-up's carried
     context counts less); `asked`: the words the user typed in this turn (a follow-up's own part); `coverage`:
-    (question, sentence) -> soft coverage (benchmarks pass a cached one)."""
+    (question, sentence) -> soft coverage (benchmarks pass a cached one); None skips its MiniLM pass (a model
+    fitted without it)."""
     best = ranked[0]
     q_unique = set(q_weights)
     para_terms = set(terms(best.context.text))
@@ -116,7 +117,7 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
         "money_miss": float(lacks_money(asked, window)),
         "negation_miss": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(window)),
         "dense_top": max((c.dense for c in contexts if c.dense is not None), default=0.0),
-        "soft_coverage": coverage(question, best.text),
+        "soft_coverage": coverage(question, best.text) if coverage is not None else 0.0,
     }
 
 

@@ -40,11 +40,14 @@ from assistant.answering.answer_types import has_type, question_type
 from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
 from assistant.answering.quotable import quotable
 from assistant.answering.reader import Reader, Reading
+from assistant.answering.soft_coverage import soft_coverage
 from assistant.answering.text import Idf, split_sentences, terms, words
 from assistant.models import Answer, AnswerSpan, Citation, Context
 
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "data" / "answerer.json"
 CONTEXT_WEIGHT = 0.5  # weight of a follow-up's carried terms relative to its own
+READING_FEATURES = [*spans.FEATURES, "reader_agrees", "reader_sentence_gap", "reader_margin_x_cover",
+                    "reader_margin_x_dense"]  # beside answerability.FEATURES
 SPAN_LEADS = 0.7  # the span opens the answer when it is shorter than this share of its sentence
 _WH = re.compile(r"\b(what|who|whom|whose|when|where|which|why|how)\b", re.IGNORECASE)
 
@@ -246,16 +249,18 @@ def answerability_model(weights: dict) -> dict:
 
 
 def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
-             readings: list[Reading] | None = None) -> tuple[float, dict, list[str]]:
+             read: Read | None = None) -> tuple[float, dict, list[str]]:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
-    question), calibrated, from the lexical features of the quoted sentence (`ranked[0]`) and the reader's
-    `readings`. A failed necessary check declines whatever the confidence, unless the reader's margin reaches
-    the fitted `check_override` (a check must never decline what the reader answers plainly)."""
+    question), calibrated, from the lexical features of the best sentence by lexical score (`ranked[0]`) and the
+    reader's scores (`read`). A failed necessary check declines whatever the confidence, unless the reader's
+    margin reaches the fitted `check_override` (a check must never decline what the reader answers plainly)."""
     model = answerability_model(weights)
     if not ranked:
         return 0.0, model, []
-    features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked)
-    features.update(spans.features(readings or []))
+    uses_soft = "soft_coverage" in model.get("weights", {})  # a model fitted without it skips its MiniLM pass
+    features = reading_features(q, read.quoted if read else ranked, contexts, idf, read,
+                                coverage=soft_coverage if uses_soft else None)
+    readings = read.readings if read else []
     confidence = answerability.probability(features, model)
     settings = weights.get("answerability") or {}
     failed = answerability.checks_failed(q.asked, ranked, settings.get("checks"))
@@ -264,6 +269,23 @@ def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf:
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
         confidence = min(confidence, settings.get("check_confidence", 0.0))
     return confidence, model, failed
+
+
+def reading_features(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,
+                     read: Read | None, coverage=None) -> dict[str, float]:
+    """The decline model's inputs: the lexical features (answerability.FEATURES) of `ranked[0]` (the answerer
+    passes the quoted sentence: the reader's), the reader's (spans.FEATURES), and whether the reader's sentence is
+    the lexical ranker's best and how far below it it scores."""
+    features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked, coverage)
+    features.update(spans.features(read.readings if read else []))
+    carrier, best = (read.carrier, read.ranked[0]) if read and read.ranked else (None, None)
+    features["reader_agrees"] = float(carrier is not None and carrier is best)
+    features["reader_sentence_gap"] = min(best.score - carrier.score, 10.0) if carrier is not None else 10.0
+    # the reader's belief counts for more when the passages are about the question at all (off-corpus passages can
+    # hold a span of the asked type)
+    features["reader_margin_x_cover"] = features["reader_margin"] * features["cover_retrieved"]
+    features["reader_margin_x_dense"] = features["reader_margin"] * features["dense_top"]
+    return features
 
 
 def thresholds(model: dict, settings) -> tuple[float, float]:
@@ -279,18 +301,34 @@ def reader_settings(weights: dict) -> dict:
     return {"passages": 4, "max_tokens": 160, "rule": "margin", **(weights.get("reader") or {})}
 
 
+@dataclass
+class Read:
+    """What the answerer knows after ranking and reading: the sentences by lexical score (`ranked`), the reader's
+    readings, the winning span and the sentence that carries it (None without a reader, or when the span lies in
+    no quotable sentence)."""
+
+    ranked: list[Candidate]
+    readings: list[Reading]
+    found: spans.Found | None = None
+    carrier: Candidate | None = None
+
+    @property
+    def quoted(self) -> list[Candidate]:
+        """The sentences in the order the answer quotes them: the span's sentence first."""
+        if self.carrier is None:
+            return self.ranked
+        return [self.carrier, *(c for c in self.ranked if c is not self.carrier)]
+
+
 def read_and_rank(q: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
-                  weights: dict, reader: Reader | None) -> tuple[list[Candidate], list[Reading], spans.Found | None]:
-    """The ranked sentences with the one that carries the reader's best span moved first, the readings, and
-    that span (None without a reader, or when the span lies in no quotable sentence)."""
+                  weights: dict, reader: Reader | None) -> Read:
+    """Rank the sentences of the contexts, read the top contexts, and find the sentence holding the best span."""
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
     options = reader_settings(weights)
     readings = spans.read(reader, q.asked, q.carried, ranked, contexts, options["passages"], options["max_tokens"])
     found = spans.best(readings, contexts, options.get("rule", "margin"))
     carrier = spans.carrying_sentence(found, ranked) if found else None
-    if carrier is None:
-        return ranked, readings, None
-    return [carrier, *(c for c in ranked if c is not carrier)], readings, found
+    return Read(ranked, readings, found if carrier is not None else None, carrier)
 
 
 def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
@@ -299,9 +337,8 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
     answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer). The reader reads
     the paragraphs the answer cites: when it finds no answer in any of them, the answer is weakly supported."""
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
-    ranked, readings, _ = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts \
-        else ([], [], None)
-    confidence, model, _ = estimate(q, ranked, contexts, idf, weights, readings)
+    read = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts else Read([], [])
+    confidence, model, _ = estimate(q, read.ranked, contexts, idf, weights, read)
     if not answer.refused:  # the answer is only as good as the share of its statements a source verifies
         confidence *= supported_share(answer)
     answer.confidence = round(confidence, 4)
@@ -368,16 +405,16 @@ def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Co
                    settings, decline_text: str, weights: dict | None = None, reader: Reader | None = None) -> Answer:
     weights = weights or load_weights()
     q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
-    ranked, readings, found = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
-    confidence, model, failed = estimate(q, ranked, contexts, idf, weights, readings)
+    read = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
+    confidence, model, failed = estimate(q, read.ranked, contexts, idf, weights, read)
     decline_below, confident_from = thresholds(model, settings)
-    if not ranked or failed or confidence < decline_below:
+    if not read.ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
         return Answer(text=decline_text, refused=True, contexts=contexts, question=question, mode="offline",
                       confidence=round(confidence, 4), support="declined", uncovered=missing)
     compose = weights.get("compose") or DEFAULT_WEIGHTS["compose"]
-    chosen = choose(ranked, q, idf, settings.max_answer_sentences, compose)
-    text, citations, span = compose_span_answer(chosen, found)
+    chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, compose)
+    text, citations, span = compose_span_answer(chosen, read.found)
     missing = answerability.uncovered(q.asked, [c.text for c in citations])
     return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question,
                   mode="offline", confidence=round(confidence, 4),
