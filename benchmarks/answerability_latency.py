@@ -31,8 +31,8 @@ def timed(fn) -> float:
 
 def measure(assistant, questions: list[dict]) -> dict:
     from assistant.answering import answerability, spans
-    from assistant.answering.extractive import (CONTEXT_WEIGHT, Question, estimate, load_weights, read_and_rank,
-                                                reader_settings, score_sentences)
+    from assistant.answering.extractive import estimate, load_weights, read_and_rank, reader_settings
+    from assistant.answering.ranking import CONTEXT_WEIGHT, Question, score_sentences
     from assistant.answering.reader import shared_reader
     from assistant.answering.text import Idf
 

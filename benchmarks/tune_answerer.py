@@ -156,7 +156,7 @@ def positives(example, cands) -> np.ndarray:
 
 
 def fit_ranking(examples) -> dict[str, float]:
-    from assistant.answering.extractive import LEXICAL, lexical_candidates
+    from assistant.answering.ranking import LEXICAL, lexical_candidates
 
     groups = []
     for e in examples:
@@ -238,7 +238,8 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     """Per example, as the answerer has them: the parsed question, the sentences in the order an answer quotes
     them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
     and the decline model's features."""
-    from assistant.answering.extractive import Question, read_and_rank, reading_features
+    from assistant.answering.extractive import read_and_rank, reading_features
+    from assistant.answering.ranking import Question
 
     coverage = CachedCoverage() if soft else None
     rows = []
@@ -343,7 +344,7 @@ def follow_ups(examples, seed: int = 5) -> list[tuple]:
 def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
     """The weight of a follow-up's carried terms that best puts the second question's answer in the first quoted
     sentence, from the right paragraph (the sum of the two rates)."""
-    from assistant.answering.extractive import Question, score_sentences
+    from assistant.answering.ranking import Question, score_sentences
     from assistant.evaluation.metrics import answer_match
 
     idf = data.idf_for("squad2_dev")

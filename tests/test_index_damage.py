@@ -111,6 +111,15 @@ def test_random_bytes_in_chroma_sqlite(flushed_index, tmp_path, where):
         assert_one_clear_line(cli(*command, index=index), str(index), "beyond repair", "assistant check --rebuild")
 
 
+def assert_answers_as_before(index, flushed_index, tmp_path) -> None:
+    """The repaired or rebuilt index answers the question as the undamaged one did, with the same citations."""
+    from assistant import Assistant
+
+    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
+        answer = a.ask(QUESTION)
+    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
+
+
 def scribble(path, at: float, pages: int = 1) -> None:
     """Random bytes over `pages` 4 KB pages starting at `at` (a share of the file's length)."""
     size = path.stat().st_size
@@ -136,11 +145,7 @@ def test_latent_damage_in_chroma_sqlite_is_noticed_by_every_command_and_rebuilt(
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("index.damaged-")]
     assert len(kept) == 1 and (kept[0] / "chroma.sqlite3").exists()  # the damaged folder is kept aside
     assert "is healthy: 2 documents" in cli("check", index=index).stdout
-    from assistant import Assistant
-
-    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
-        answer = a.ask(QUESTION)
-    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
+    assert_answers_as_before(index, flushed_index, tmp_path)
 
 
 def test_garbage_in_the_vector_copy_is_named_and_repaired(flushed_index, tmp_path):
@@ -158,11 +163,7 @@ def test_garbage_in_the_vector_copy_is_named_and_repaired(flushed_index, tmp_pat
     repaired = cli("check", "--repair", index=index)
     assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stdout + repaired.stderr
     assert "is healthy" in cli("check", index=index).stdout
-    from assistant import Assistant
-
-    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
-        answer = a.ask(QUESTION)
-    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
+    assert_answers_as_before(index, flushed_index, tmp_path)
 
 
 def test_write_lock_that_is_a_folder(flushed_index, tmp_path):
@@ -185,8 +186,4 @@ def test_garbage_in_the_hnsw_pickle_is_repaired_from_the_vector_copy(flushed_ind
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert "vectors from our copy" in repaired.stdout and "is repaired" in repaired.stdout
     assert "is healthy" in cli("check", index=index).stdout
-    from assistant import Assistant
-
-    with Assistant(index_dir=index, corpus_dir=tmp_path / "none") as a:
-        answer = a.ask(QUESTION)
-    assert (answer.text, [(c.doc_id, c.paragraph) for c in answer.citations]) == flushed_index["answer"]
+    assert_answers_as_before(index, flushed_index, tmp_path)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answering.reader_input import (CLS, SEP, Span, Window, batch, best_span, load_tokenizer,
