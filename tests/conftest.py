@@ -106,3 +106,14 @@ def browser():
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A run that skipped the browser tests says so in its last lines, with how to get Chromium: "passed" must
+    not read as "the page was tested"."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser test skipped" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser test(s) were skipped: the page was not tested. Install Chromium "
+            "(apt-get install --no-install-recommends chromium) and playwright (pip install -e '.[test]') to run "
+            "them; .ci/run does.", yellow=True, bold=True)

@@ -33,7 +33,9 @@ def test_the_answer_quotes_the_sentence_not_the_heading(make_assistant, tmp_path
     assistant = make_assistant()
     assistant.ingest([folder])
     answer = assistant.ask("Where does Iran take root in Syria by recruiting militias?")
-    assert not answer.refused and answer.text.startswith("Iran has recruited local Syrians"), answer.text
+    assert not answer.refused and answer.citations[0].quote.startswith("Iran has recruited local Syrians"), answer.text
+    lead = f"{answer.span.text} — " if answer.span and not answer.text.startswith("Iran") else ""
+    assert answer.text.startswith(lead + "Iran has recruited local Syrians"), answer.text  # after the exact span
     quoted = " ".join(c.quote for c in answer.citations)
     for furniture in ("takes root in eastern Syria", "Contact us", "Table 2", "Copyright"):
         assert furniture not in quoted
