@@ -38,8 +38,17 @@ from pathlib import Path
 from _common import ROOT, machine, table, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hostile_files import (BAD_XML, LAUGHS, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,  # noqa: E402
-                           docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, zip_bomb_docx)
+from hostile_files import (
+    BAD_XML,
+    LAUGHS,
+    damaged_pdf,
+    deflate_bomb_pdf,
+    docx_with_document_xml,
+    docx_with_renamed_main_part,
+    run_length_bomb_pdf,
+    text_pdf,
+    zip_bomb_docx,
+)
 
 READ_AND_CHUNK = ("import sys; from pathlib import Path; from assistant.readers import collect; "
                   "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
@@ -79,6 +88,65 @@ def measured(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[fl
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return seconds, usage.ru_maxrss / 1024, proc.returncode, proc.stderr.read(), proc.stdout.read()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    value = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines()
+             if line.startswith(("VmRSS", "VmHWM"))}
+    return value["VmRSS"], value["VmHWM"]
+
+
+def server_uploads(tmp: Path, env: dict[str, str], cwd: Path) -> dict:
+    """Issue 20: a large hostile upload through `POST /v1/documents` of a real `assistant serve`, and the
+    server's memory before, at its peak, and after (does it return to near its idle memory?)."""
+    import re
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp / "server"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    log = (folder / "serve.log").open("w")
+    server_env = {**env, "ASSISTANT_INDEX_DIR": str(folder / "index"), "ASSISTANT_CORPUS_DIR": str(folder),
+                  "ASSISTANT_MAX_UPLOAD_MB": "64"}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=server_env,
+                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    results = {}
+    try:
+        deadline = time.monotonic() + 300
+        while not re.search(r"Running on local URL", (folder / "serve.log").read_text()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((folder / "serve.log").read_text()[-2000:])
+            time.sleep(0.5)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=1800) as http:
+            question = {"question": "When was the harbour of Kelvara dredged?"}
+            http.post("/v1/ask", json=question).raise_for_status()
+            idle, _ = rss_mb(proc.pid)
+            cases = {"renamed main part .docx (150 MB of XML)":
+                         lambda: docx_with_renamed_main_part(folder / "renamed.docx", xml_mb=150),
+                     "one-line .txt (2 MB, no line breaks)": lambda: one_line_text(folder / "one-line.txt", 2)}
+            for name, make in cases.items():
+                path = make()
+                started = time.perf_counter()
+                reply = http.post("/v1/documents", files=[("files", (path.name, path.read_bytes()))])
+                seconds = time.perf_counter() - started
+                http.post("/v1/ask", json=question).raise_for_status()
+                time.sleep(2)
+                after, peak = rss_mb(proc.pid)
+                results[f"server upload: {name}"] = {
+                    "file_mb": round(path.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
+                    "server_idle_rss_mb": round(idle), "server_peak_rss_mb": round(peak),
+                    "server_rss_after_mb": round(after), "status": reply.status_code, "reply": reply.text[:300]}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return results
 
 
 def main() -> None:
@@ -143,6 +211,12 @@ def main() -> None:
                              "peak_rss_mb": round(rss), "exit_code": code, "outcome": out.strip() or err[-300:]}
             rows.append([name, f"{pdf.stat().st_size / 1_048_576:.1f} MB", f"{seconds:.1f} s", f"{rss:.0f} MB", code,
                          (out.strip() or err.strip())[:70]])
+        if not args.only or "server" in args.only:
+            for name, r in server_uploads(tmp, env, cwd).items():
+                results[name] = r
+                rows.append([name, f"{r['file_mb']:.1f} MB", f"{r['seconds']:.1f} s",
+                             f"{r['server_idle_rss_mb']} -> {r['server_peak_rss_mb']} -> {r['server_rss_after_mb']} MB",
+                             r["status"], r["reply"][:70]])
     print(table(["file (beside a good one)", "on disk", "CLI ingest", "peak RSS", "exit", "reason"], rows))
     name = "hostile_files_before" if args.before else "hostile_files"
     package = {"package": str(args.before)} if args.before else {}

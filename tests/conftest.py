@@ -108,6 +108,21 @@ def browser():
         launched.close()
 
 
+# Modules whose tests start servers, browsers, many processes or kill ingests: `pytest -m "not slow"` leaves them
+# out for a quick loop (a few minutes on 2 cores); the README's test command and CI run everything.
+SLOW_MODULES = {
+    "test_crash_safety", "test_many_processes", "test_ui_browser", "test_upload_browser", "test_ui_server",
+    "test_server_api", "test_ui_api", "test_disk_full", "test_hostile_files", "test_llama_cpp", "test_chroma_server",
+    "test_chat_cli", "test_index_damage", "test_check", "test_docs", "test_packaging", "test_mirror_cache",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter):
     """A run that skipped the browser tests says so in its last lines, with how to get Chromium: "passed" must
     not read as "the page was tested"."""

@@ -25,9 +25,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.answering.reader_input import Window, best_span, load_tokenizer, reader_question, windows
+from assistant.answering.reader_input import (
+    Window,
+    best_span,
+    load_tokenizer,
+    reader_question,
+    windows,
+)
 from training.model import OUTPUTS, Reader
-from training.train_reader import CACHE, RECIPES, SEED, auc, base_model_path, read_examples
+from training.train_reader import (
+    CACHE,
+    RECIPES,
+    SEED,
+    auc,
+    base_model_path,
+    read_examples,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assistant" / "data" / "reader.onnx"
@@ -183,6 +196,8 @@ def main() -> None:
     }
     reader_card["recipe"]["steps"] = saved["state"]["step"]
     reader_card["recipe"]["training_hours (excluding checkpoints)"] = round(saved["state"]["seconds"] / 3600, 2)
+    if saved["state"].get("stopped_early"):
+        reader_card["recipe"]["stopped_early"] = saved["state"]["stopped_early"]
     args.out.with_suffix(".json").write_text(json.dumps(reader_card, indent=1) + "\n")
     fixture = []
     whole = [r for r in rows if r["window"].chars == (0, len(r["example"]["context"].rstrip()))]

@@ -25,7 +25,7 @@ class Reader(nn.Module):
         self.answerable = nn.Linear(config.hidden_size, 1)
 
     @classmethod
-    def from_base(cls, path: str, attention: str = "eager") -> "Reader":
+    def from_base(cls, path: str, attention: str = "eager") -> Reader:
         """The heads fresh, the encoder from a pretrained BERT-style checkpoint folder."""
         config = BertConfig.from_pretrained(path, attn_implementation=attention)
         model = cls(config)

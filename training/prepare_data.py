@@ -180,8 +180,7 @@ def main() -> None:
         examples = build(part, rng)
         rng.shuffle(examples)
         with open(args.out / f"examples.{name}.jsonl", "w", encoding="utf-8") as fh:
-            for example in examples:
-                fh.write(json.dumps(example, ensure_ascii=False) + "\n")
+            fh.writelines(json.dumps(example, ensure_ascii=False) + "\n" for example in examples)
         summary[name] = dict(Counter(e["kind"] for e in examples))
     (args.out / "examples.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))

@@ -26,7 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.answering.reader_input import MAX_ANSWER_TOKENS, load_tokenizer, reader_question, windows
+from assistant.answering.reader_input import (
+    MAX_ANSWER_TOKENS,
+    load_tokenizer,
+    reader_question,
+    windows,
+)
 from training.model import Reader, loss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,6 +195,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads on a CPU (0: all cores)")
     parser.add_argument("--save-minutes", type=float, default=10.0)
     parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--stop-at", type=int,
+                        help="end at this step instead, the learning rate falling linearly to zero from the step "
+                             "the run resumes at (a run cut short by the clock still ends annealed)")
     parser.add_argument("--attention", choices=["eager", "sdpa"], default="eager",
                         help="eager is faster on a CPU for padded batches of this size")
     args = parser.parse_args()
@@ -218,16 +226,31 @@ def main() -> None:
     per_epoch = math.ceil(len(train) / recipe["batch"])
     total = int(per_epoch * recipe["epochs"])
     warmup = int(0.06 * total)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))))
+    planned_total = total
+
+    def planned(step: int) -> float:
+        return min((step + 1) / max(warmup, 1), max(0.0, (planned_total - step) / max(planned_total - warmup, 1)))
+
     state = {"step": 0, "seconds": 0.0, "recipe": recipe, "args": {k: str(v) for k, v in vars(args).items()}}
     checkpoint = args.out / "checkpoint.pt"
-    if checkpoint.exists() and not args.no_resume:
-        saved = torch.load(checkpoint, weights_only=False)
+    saved = torch.load(checkpoint, weights_only=False) if checkpoint.exists() and not args.no_resume else None
+    start = saved["state"]["step"] if saved else 0
+    if args.stop_at:
+        def factor(step: int) -> float:
+            if step < start:
+                return planned(step)
+            return planned(start) * max(0.0, (args.stop_at - step) / max(args.stop_at - start, 1))
+        total = args.stop_at
+    else:
+        factor = planned
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    if saved:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         state = saved["state"]
+        if args.stop_at:
+            state.setdefault("stopped_early", {"resumed_at": start, "stop_at": args.stop_at})
         torch.set_rng_state(saved["rng"]["torch"])
         random.setstate(saved["rng"]["python"])
         print(f"resumed at step {state['step']} of {total}", flush=True)
