@@ -31,10 +31,11 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
    `--target-declined` of the answerable train questions fall (cross-validated). The confident threshold is 0.5
    or the decline threshold if higher: below it, more likely than not, the documents do not answer.
 5. necessary checks (`answer_types.failed_checks`: a count, an amount of money, a date asked for and none given):
-   each set of them, and a reader margin above which they give up their veto, is tried; a check keeps its power
-   to decline only when, at the same share of answerable questions declined, it declines more than half a point
-   more negatives (`choose_checks`). When one fails the confidence is capped at the share of such examples that
-   are answerable (`check_confidence`).
+   each set of them, and a reader margin above which they give up their veto (when the reader's span holds what
+   the check looks for: a number for a count), is tried; a check keeps its power to decline only when, at the
+   same share of answerable questions declined, it declines more negatives than fewer checks do (mean over the
+   kinds, cross-validated; ties go to fewer checks) (`choose_checks`). When one fails the confidence is capped at
+   the share of such examples that are answerable (`check_confidence`).
 6. `reader_no_answer`: the reader margin under which 3 % of answerable questions' gold paragraphs fall; LLM mode
    labels an answer weakly supported when the reader finds less than that in every paragraph it cites.
 """
@@ -53,9 +54,8 @@ import _common as c
 import answerability_data as data
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
-KIND_WEIGHT = {"near_topic": 1 / 6, "off_corpus": 1 / 6, "adversarial": 1 / 6}  # answerable: 1/2
 COMPOSE_GRID = {"keep_within": [0.0, 0.5, 1.0, 2.0, 3.0], "other_paragraph_within": [0.0, 0.5, 1.0, 2.0, 3.0],
-                "min_new_coverage": [0.0, 0.1, 0.2, 0.3]}
+                "min_new_coverage": [0.0, 0.1, 0.2, 0.3], "span_other_paragraphs": [1, 0]}
 
 
 # --- models ---------------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     """Per example, as the answerer has them: the parsed question, the sentences in the order an answer quotes
     them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
     and the decline model's features."""
-    from assistant.answering.extractive import read_and_rank, reading_features
+    from assistant.answering.extractive import features_sentences, read_and_rank, reading_features
     from assistant.answering.ranking import Question
 
     coverage = CachedCoverage() if soft else None
@@ -247,9 +247,10 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
         idf = data.idf_for(e.corpus)
         q = Question.parse(e.question, weights.get("context_weight", 0.5))
         read = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
-        features = reading_features(q, read.quoted, e.contexts, idf, read, coverage) if read.ranked else None
+        features = (reading_features(q, features_sentences(read, read.ranked, weights), e.contexts, idf, read,
+                                     coverage) if read.ranked else None)
         rows.append({"q": q, "ranked": read.quoted, "lexical": read.ranked, "features": features, "idf": idf,
-                     "readings": read.readings, "found": read.found})
+                     "readings": read.readings, "found": read.found, "spanned": read.carrier is not None})
     if soft:
         coverage.save()
     if reader is not None:
@@ -272,7 +273,7 @@ def answer_quality(examples, rows, compose: dict, max_sentences: int, declined=N
             cited.append(False)
             present.append(False)
             continue
-        chosen = choose(row["ranked"], row["q"], row["idf"], max_sentences, compose)
+        chosen = choose(row["ranked"], row["q"], row["idf"], max_sentences, compose, spanned=row["spanned"])
         keys = {(cd.context.doc_id, cd.context.paragraph) for cd in chosen}
         cited.append(bool(keys & e.gold))
         present.append(answer_match(" ".join(cd.text for cd in chosen), e.answers))
@@ -291,7 +292,10 @@ def choose_compose(examples, rows, max_sentences: int) -> tuple[dict, dict]:
     eligible = [(g, q) for g, q in scored if q["answer_present"] >= best_present - 0.01]
     chosen, quality = max(eligible, key=lambda item: (item[1]["citation_precision"] + item[1]["gold_cited"],
                                                       item[1]["answer_present"]))
+    alone = max(((g, q) for g, q in scored if g["span_other_paragraphs"] == 0),
+                key=lambda item: (item[1]["citation_precision"] + item[1]["gold_cited"], item[1]["answer_present"]))
     return chosen, {"chosen": quality, "best_answer_present_in_grid": best_present,
+                    "best citing the span's paragraph alone": {**alone[0], **alone[1]},
                     "most_sentences (3, 3, 0)": answer_quality(examples, rows, {"keep_within": 100.0,
                                                                "other_paragraph_within": 100.0,
                                                                "min_new_coverage": -1.0}, max_sentences)}
@@ -362,11 +366,29 @@ def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
 
 
 # --- answerability --------------------------------------------------------------------------------------
-def sample_weights(kinds: np.ndarray) -> np.ndarray:
-    w = np.zeros(len(kinds))
-    w[kinds == "answerable"] = 0.5 / max((kinds == "answerable").sum(), 1)
-    for kind, share in KIND_WEIGHT.items():
-        w[kinds == kind] = share / max((kinds == kind).sum(), 1)
+GROUP_WEIGHT: dict[str, float] = {}  # relative weight of a group of negatives (default 1)
+
+
+def weight_groups(examples) -> np.ndarray:
+    """The groups that share the weight: the kinds, off-corpus split by the corpus asked (news articles are far
+    harder to tell from an answer than Wikipedia articles on other subjects, and would otherwise count for half
+    as much as the other kinds of negative)."""
+    return np.array([f"{e.kind}:{e.corpus}" if e.kind == "off_corpus" else e.kind for e in examples])
+
+
+def kind_mask(groups: np.ndarray, kind: str) -> np.ndarray:
+    """The examples of one kind, whatever group they weigh in."""
+    return np.char.startswith(groups.astype(str), kind)
+
+
+def sample_weights(groups: np.ndarray) -> np.ndarray:
+    """Answerable examples weigh as much as all the negatives; each group of negatives alike."""
+    w = np.zeros(len(groups))
+    w[groups == "answerable"] = 0.5 / max((groups == "answerable").sum(), 1)
+    negatives = sorted(set(groups) - {"answerable"})
+    total = sum(GROUP_WEIGHT.get(g, 1.0) for g in negatives)
+    for group in negatives:
+        w[groups == group] = 0.5 * GROUP_WEIGHT.get(group, 1.0) / total / max((groups == group).sum(), 1)
     return w
 
 
@@ -378,7 +400,7 @@ def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=
     for share in shares:
         cut = float(np.quantile(conf[y == 1], share))
         out[f"{share:.2f}"] = {"threshold": round(cut, 4), **{
-            f"{kind}_declined": round(float((conf[kinds == kind] < cut).mean()), 4)
+            f"{kind}_declined": round(float((conf[kind_mask(kinds, kind)] < cut).mean()), 4)
             for kind in data.KINDS[1:]}}
     return out
 
@@ -428,7 +450,7 @@ def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> 
     model["confident_threshold"] = round(max(0.5, decline), 4)
     cv_conf = np.where(failed, np.minimum(cv_conf, cap), cv_conf)  # what the user is shown
     report = {"auc": round(auc(cv_conf, y), 4), **{
-        f"auc answerable vs {kind}": round(auc(cv_conf[(kinds == kind) | (y == 1)], y[(kinds == kind) | (y == 1)]), 4)
+        f"auc answerable vs {kind}": round(auc(cv_conf[kind_mask(kinds, kind) | (y == 1)], y[kind_mask(kinds, kind) | (y == 1)]), 4)
         for kind in data.KINDS[1:]}, "operating_points (share of answerable declined)":
         operating_points(np.where(failed, -1.0, cv_conf), y, kinds), "reliability": reliability(cv_conf, y, weight)}
     return model, cv_conf, report
@@ -440,28 +462,39 @@ CHECK_OVERRIDES = [float("inf"), 0.0, 2.0, 4.0, 6.0]
 
 def negatives_declined(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, threshold: float) -> float:
     """The mean share declined over the kinds of negative (each kind counts alike)."""
-    return float(np.mean([(conf[kinds == kind] < threshold).mean() for kind in data.KINDS[1:]]))
+    return float(np.mean([(conf[kind_mask(kinds, kind)] < threshold).mean() for kind in data.KINDS[1:]]))
 
 
-def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margins) -> tuple[dict, list[dict]]:
+def still_failed(failed: list[str], kept: list[str], margin: float, override: float, span: str | None) -> bool:
+    """As the answerer decides (`extractive.estimate`): a kept check failed, and the reader did not lift it (a
+    margin of at least `override` with a span holding what the check looks for)."""
+    from assistant.answering.answer_types import span_passes
+
+    failing = [f for f in failed if f in kept]
+    return bool(failing) and not (margin >= override and span is not None and span_passes(failing, span))
+
+
+def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margins,
+                  span_texts) -> tuple[dict, list[dict]]:
     """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
     combination that declines the most negatives (mean over kinds, cross-validated) with `target` of the
-    answerable questions declined; a check survives only when it adds more than half a point over fewer checks."""
+    answerable questions declined; a check survives only when it adds declines over fewer checks (ties go to
+    fewer checks)."""
     table = []
     for kept in CHECK_SETS:
         for override in CHECK_OVERRIDES:
-            failed = np.array([bool([f for f in fl if f in kept]) and m < override
-                               for fl, m in zip(failed_lists, margins)])
+            failed = np.array([still_failed(fl, kept, m, override, span)
+                               for fl, m, span in zip(failed_lists, margins, span_texts)])
             cap = check_confidence(failed, y, kinds)
             model, cv_conf, report = fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap)
             declined = np.where(failed, -1.0, cv_conf) < model["decline_threshold"]
             table.append({"checks": kept, "override": override, "cap": round(cap, 4),
                           "answerable_declined": round(float(declined[y == 1].mean()), 4),
-                          "negatives_declined": round(float(np.mean([declined[kinds == k].mean()
+                          "negatives_declined": round(float(np.mean([declined[kind_mask(kinds, k)].mean()
                                                                      for k in data.KINDS[1:]])), 4),
-                          **{f"{k}_declined": round(float(declined[kinds == k].mean()), 4) for k in data.KINDS[1:]}})
+                          **{f"{k}_declined": round(float(declined[kind_mask(kinds, k)].mean()), 4) for k in data.KINDS[1:]}})
     best = max(table, key=lambda r: r["negatives_declined"])
-    simplest = min((r for r in table if r["negatives_declined"] >= best["negatives_declined"] - 0.005),
+    simplest = min((r for r in table if r["negatives_declined"] >= best["negatives_declined"]),
                    key=lambda r: (len(r["checks"]), -r["override"]))
     return simplest, table
 
@@ -506,6 +539,14 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160, help="tokens in one reader window")
     parser.add_argument("--rule", default="margin", choices=["margin", "margin+answerable"])
     parser.add_argument("--compare-rules", action="store_true", help="report answer quality per span rule")
+    parser.add_argument("--one-off-corpus-group", action="store_true",
+                        help="weigh off-corpus examples as one group (before: news and Wikipedia ones together)")
+    parser.add_argument("--features-on", default="quoted", choices=["quoted", "lexical"],
+                        help="the sentence the lexical features describe: the quoted one (the reader's) or the "
+                             "lexical ranker's best")
+    parser.add_argument("--news-weight", type=float, default=3.0,
+                        help="weight of the off-corpus questions asked of news articles, against 1 for each other "
+                             "group of negatives")
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
@@ -521,7 +562,8 @@ def main() -> None:
 
     prefilter = fit_ranking(examples)
     weights = {"prefilter": prefilter, "prefilter_keep": 0,
-               "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule}}
+               "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule,
+                          "features_on": args.features_on}}
     weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
     print("follow-ups", json.dumps(follow_report))
     rows = simulate(examples, weights, reader, soft=not args.no_soft_coverage)
@@ -534,18 +576,21 @@ def main() -> None:
     names = [f for f in FEATURES if not (args.no_soft_coverage and f == "soft_coverage")]
     names += [] if reader is None else READING_FEATURES
     kinds = np.array([e.kind for e in examples])
+    groups = kinds if args.one_off_corpus_group else weight_groups(examples)
+    GROUP_WEIGHT["off_corpus:news_dev"] = args.news_weight
     y = np.array([e.label for e in examples], dtype=float)
     articles = np.array([e.article for e in examples])
     x = np.array([[r["features"][n] for n in names] if r["features"] else [0.0] * len(names) for r in rows])
     failed_lists = [checks_failed(r["q"].asked, r["lexical"]) for r in rows]
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
-    checks, check_table = choose_checks(x, y, kinds, articles, names, args.l2, args.target_declined, failed_lists,
-                                        margins)
+    span_texts = [r["found"].text if r["found"] is not None else None for r in rows]
+    checks, check_table = choose_checks(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
+                                        margins, span_texts)
     print("checks", json.dumps(checks))
-    failed = np.array([bool([f for f in fl if f in checks["checks"]]) and m < checks["override"]
-                       for fl, m in zip(failed_lists, margins)])
-    cap = check_confidence(failed, y, kinds)
-    features_model, cv_conf, cv_report = fit_answerability(x, y, kinds, articles, names, args.l2,
+    failed = np.array([still_failed(fl, checks["checks"], m, checks["override"], span)
+                       for fl, m, span in zip(failed_lists, margins, span_texts)])
+    cap = check_confidence(failed, y, groups)
+    features_model, cv_conf, cv_report = fit_answerability(x, y, groups, articles, names, args.l2,
                                                            args.target_declined, failed, cap)
     answerability = {"check_confidence": round(cap, 4), "checks": checks["checks"],
                      "check_override": checks["override"] if np.isfinite(checks["override"]) else 1e9,
@@ -553,7 +598,11 @@ def main() -> None:
     if reader is not None:
         answerability["reader_no_answer"] = reader_no_answer(rows, examples)
     declined = (cv_conf < features_model["decline_threshold"]) | failed
-    train = {"examples": {kind: int((kinds == kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
+    corpora = np.array([e.corpus for e in examples])
+    cv_report["declined by kind and corpus (cross-validated)"] = {
+        f"{kind} on {corpus}": round(float(declined[kind_mask(kinds, kind) & (corpora == corpus)].mean()), 4)
+        for kind in data.KINDS for corpus in sorted(set(corpora[kind_mask(kinds, kind)]))}
+    train = {"examples": {kind: int(kind_mask(kinds, kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
              "necessary checks failed (share per kind, before the reader override)": {
                  kind: round(float(np.mean([bool(fl) for fl, k in zip(failed_lists, kinds) if k == kind])), 4)
                  for kind in data.KINDS},

@@ -84,7 +84,8 @@ def test_soft_coverage_sees_a_paraphrase_that_shares_no_stem():
 def test_answers_written_the_way_news_writes_them_pass_the_necessary_checks(make_assistant, tmp_path):
     """A relative date answers "when will ...", a compound's head word counts it ("420 fires" for wildfires), and
     "how much has X granted" names no counted thing: each of these was once declined as if the text lacked it.
-    A past event dated only "this month" is still not dated."""
+    A past event the text does not date ("first call"; the station's founding year is another event) is never
+    answered confidently: declined, or labelled weakly supported with the word the sources lack."""
     assistant = make_assistant()
     assistant.ingest([write(tmp_path / "docs", STATION + [
         "The Northern Tern will next call at Marigold Station later this month, the station's director said.",
@@ -95,4 +96,5 @@ def test_answers_written_the_way_news_writes_them_pass_the_necessary_checks(make
                                ("How many snowstorms did the station's instruments record last winter?", "14 storms")):
         answer = assistant.ask(question)
         assert not answer.refused and expected in answer.text, (question, answer.text)
-    assert_declined(assistant.ask("In what year did the Northern Tern first call at Marigold Station?"))
+    undated = assistant.ask("In what year did the Northern Tern first call at Marigold Station?")
+    assert undated.refused or (undated.support == "weak" and "first" in undated.uncovered), undated.text

@@ -31,6 +31,6 @@ def test_who_ordered_them_after_where_answers_who(seed_assistant):
     """Issue 9's example: the follow-up is about who ordered the strikes, so its first sentence names him."""
     question = "Where were the airstrikes carried out?"
     first = seed_assistant.ask(question)
-    assert "Deir al-Zour" in first_sentence(first)
+    assert first.span.text in ("Syria", "Deir al-Zour")  # the country (¶1) or the province (¶2): both say where
     follow = seed_assistant.ask("And who ordered them?", history=[question])
     assert "President Biden" in first_sentence(follow) and not follow.refused

@@ -161,7 +161,7 @@ def test_damaged_index_gives_a_clear_error(make_assistant, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
     (index / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(IndexDamagedError, match=f"{index}.*not a readable database.*assistant ingest"):
+    with pytest.raises(IndexDamagedError, match=f"{index} is damaged.*not a sound database.*assistant check --rebuild"):
         make_assistant().documents()
 
 

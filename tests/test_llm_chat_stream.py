@@ -52,7 +52,7 @@ def test_a_malformed_stream_falls_back_offline(scripted, llm_assistant):
     scripted.script({"malformed": True})
     pieces, answer = _split(list(llm_assistant(llm_retries=0).stream(PROVINCE_Q)))
     assert answer.mode == "offline" and any("Answered offline" in n for n in answer.notes)
-    assert pieces[-1] == answer.text
+    assert "".join(pieces) == answer.text  # nothing of the malformed stream was shown, then the offline answer
 
 
 def test_a_stream_that_stalls_midway_is_reported_as_a_stall(scripted, llm_assistant):
@@ -78,9 +78,10 @@ def test_a_stream_still_running_at_the_deadline_is_stopped(scripted, llm_assista
     assert any("was cut at the question's 2 s deadline (llm_deadline) after" in n for n in answer.notes)
 
 
-def test_offline_stream_yields_the_whole_text_then_the_answer(seed_assistant):
+def test_offline_stream_yields_the_answer_in_pieces_then_the_answer(seed_assistant):
     pieces, answer = _split(list(seed_assistant.stream(PROVINCE_Q)))
-    assert pieces == [answer.text] and answer.mode == "offline"
+    assert len(pieces) > 1 and "".join(pieces) == answer.text and answer.mode == "offline"
+    assert pieces[0] == f"{answer.span.text} — "  # the span first, then the sentences that carry it
 
 
 def test_an_llm_follow_up_is_condensed_before_retrieval_and_cited(scripted, llm_assistant):

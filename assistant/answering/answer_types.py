@@ -156,6 +156,15 @@ def lacks_money(question: str, text: str) -> bool:
     return question_type(question) == "money" and not _MONEY_A.search(text)
 
 
+CHECK_KIND = {"count": "number", "money": "money", "date": "time"}  # the phrase each check looks for
+
+
+def span_passes(checks: list[str], span: str) -> bool:
+    """Does the reader's span itself hold what each failed check looks for ("48,000" for a count of guests the
+    text calls visitors)? A span that does not ("sister" for "how many leeks") cannot lift a check."""
+    return all(has_type(span, CHECK_KIND[check], set()) for check in checks)
+
+
 def failed_checks(question: str, best: str, window: str) -> list[str]:
     """The answer-type checks the text fails, of those that are necessary for any answer: a count ("how many X",
     "what is the population of Y") needs a number counting X in the best sentence (or, with no counted thing

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import answerability, spans
+from assistant.answering import answer_types, answerability, spans
 from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
 from assistant.answering.ranking import CONTEXT_WEIGHT, Candidate, Question, coverage, score_sentences
 from assistant.answering.reader import Reader, Reading
@@ -55,10 +55,14 @@ DEFAULT_WEIGHTS = {  # used only when assistant/data/answerer.json is missing; a
 }
 
 
-def choose(ranked: list[Candidate], q: Question, idf: Idf, max_sentences: int, compose: dict) -> list[Candidate]:
+def choose(ranked: list[Candidate], q: Question, idf: Idf, max_sentences: int, compose: dict,
+           spanned: bool = False) -> list[Candidate]:
     """The best sentence, then (in score order) each sentence that contributes: within `keep_within` of the best
     score if it shares the best sentence's paragraph; from another paragraph, within `other_paragraph_within` and
-    holding at least `min_new_coverage` of the question's weight that the sentences chosen so far lack."""
+    holding at least `min_new_coverage` of the question's weight that the sentences chosen so far lack. When the
+    first sentence carries the reader's span (`spanned`) and `span_other_paragraphs` is 0, the answer cites the
+    span's paragraph alone (citations follow the span)."""
+    other_paragraphs = not spanned or compose.get("span_other_paragraphs", 1) != 0
     chosen = [ranked[0]]
     covered = set(ranked[0].terms)
     top = max(c.score for c in ranked)  # the first may be the reader's sentence, not the best by score
@@ -68,9 +72,11 @@ def choose(ranked: list[Candidate], q: Question, idf: Idf, max_sentences: int, c
         gap = top - cand.score
         if cand.context is ranked[0].context:
             keep = gap <= compose["keep_within"]
-        else:
+        elif other_paragraphs:
             new = coverage(q, cand.terms - covered, idf) if q.weights else 0.0
             keep = gap <= compose["other_paragraph_within"] and new > compose["min_new_coverage"]
+        else:
+            keep = False
         if keep:
             chosen.append(cand)
             covered |= cand.terms
@@ -112,22 +118,31 @@ def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
     question), calibrated, from the lexical features of the best sentence by lexical score (`ranked[0]`) and the
     reader's scores (`read`). A failed necessary check declines whatever the confidence, unless the reader's
-    margin reaches the fitted `check_override` (a check must never decline what the reader answers plainly)."""
+    margin reaches the fitted `check_override` and its span holds what the check looks for (a check must never
+    decline what the reader answers plainly, and a span of another kind is no plain answer)."""
     model = answerability_model(weights)
     if not ranked:
         return 0.0, model, []
     uses_soft = "soft_coverage" in model.get("weights", {})  # a model fitted without it skips its MiniLM pass
-    features = reading_features(q, read.quoted if read else ranked, contexts, idf, read,
+    features = reading_features(q, features_sentences(read, ranked, weights), contexts, idf, read,
                                 coverage=soft_coverage if uses_soft else None)
-    readings = read.readings if read else []
     confidence = answerability.probability(features, model)
     settings = weights.get("answerability") or {}
     failed = answerability.checks_failed(q.asked, ranked, settings.get("checks"))
-    if failed and readings and features["reader_margin"] >= settings.get("check_override", float("inf")):
+    if (failed and read and read.found and features["reader_margin"] >= settings.get("check_override", float("inf"))
+            and answer_types.span_passes(failed, read.found.text)):
         failed = []
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
         confidence = min(confidence, settings.get("check_confidence", 0.0))
     return confidence, model, failed
+
+
+def features_sentences(read: Read | None, ranked: list[Candidate], weights: dict) -> list[Candidate]:
+    """The sentences whose first the lexical features describe: the quoted one (the reader's), or the lexical
+    ranker's best, as fitted (`reader.features_on` in answerer.json)."""
+    if read is None:
+        return ranked
+    return read.quoted if reader_settings(weights).get("features_on", "quoted") == "quoted" else read.ranked
 
 
 def reading_features(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,
@@ -272,7 +287,7 @@ def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Co
         return Answer(text=decline_text, refused=True, contexts=contexts, question=question, mode="offline",
                       confidence=round(confidence, 4), support="declined", uncovered=missing)
     compose = weights.get("compose") or DEFAULT_WEIGHTS["compose"]
-    chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, compose)
+    chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, compose, spanned=read.carrier is not None)
     text, citations, span = compose_span_answer(chosen, read.found)
     missing = answerability.uncovered(q.asked, [c.text for c in citations])
     return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question,
