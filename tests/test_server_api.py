@@ -18,7 +18,7 @@ from test_ui_server import SERVE, start_app
 
 from assistant import Assistant
 
-PROVINCE = "In which province were the airstrikes carried out?"
+PROVINCE = "In which eastern province were the airstrikes carried out?"  # ("In which province" reads "Syria": docs/benchmarks.md)
 STATION = ("Marigold Station\n\n"
            "The base sits on the island of Kelvara, in the northern sea, and studies its volcanic rocks.\n\n"
            "Marigold Station was founded in 1987 by the geologist Hanna Voss.\n\n"

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from assistant.answering.reader import Passage, Reader, Reading
 from assistant.answering.reader_input import reader_question
+from assistant.answering.text import _WORD, STOPWORDS, words
 from assistant.models import Context
 
+LONG_SENTENCE_CHARS = 600  # about 150 tokens: longer than the room a window leaves it
 MARGIN_CLIP = 20.0  # margins and logits beyond this say nothing more (features are clipped to it)
 FEATURES = ["reader_margin", "reader_answerable", "reader_answerable_max", "reader_margin_first"]
 
@@ -43,8 +45,22 @@ def read(reader: Reader | None, asked: str, carried: list[str], ranked: list, co
     for cand in ranked:
         focus.setdefault(id(cand.context), (cand.start, cand.end))
     chosen = contexts[:passages]
-    items = [Passage(c.text, focus.get(id(c), (0, 0))) for c in chosen]
+    wanted = {w for w in words(asked) if w not in STOPWORDS}
+    items = [Passage(c.text, narrowed(c.text, focus.get(id(c), (0, 0)), wanted)) for c in chosen]
     return reader.read(reader_question(asked, carried), items, max_tokens)
+
+
+def narrowed(text: str, focus: tuple[int, int], wanted: set[str]) -> tuple[int, int]:
+    """A focus sentence longer than a window (text with no full stops: a table, a transcript, a file with no line
+    breaks) is narrowed to where the question's words sit in it, so the window centred on it holds them."""
+    start, end = focus
+    if end - start <= LONG_SENTENCE_CHARS or not wanted:
+        return focus
+    hits = [m.start() for m in _WORD.finditer(text, start, end) if m.group(0).lower() in wanted]
+    if not hits:
+        return focus
+    middle = hits[len(hits) // 2]
+    return max(start, middle - 100), min(end, middle + 100)
 
 
 def best(readings: list[Reading], contexts: list[Context], rule: str = "margin") -> Found | None:

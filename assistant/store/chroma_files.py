@@ -83,6 +83,11 @@ def segment_problems(folder: Path, collections: set[str] | None = None) -> list[
     return problems
 
 
+def one_line(rows: list[str]) -> str:
+    """SQLite's check rows as one line ("*** in database main ***\nPage 440: ..."): an error is one line."""
+    return "; ".join(" ".join(row.split()) for row in rows)
+
+
 def integrity_problems(folder: Path) -> list[str]:
     """SQLite's own quick check of chroma.sqlite3 (reads every page: about a second per 100 MB)."""
     db = sqlite3.connect(str(Path(folder) / SQLITE), timeout=30)
@@ -90,7 +95,7 @@ def integrity_problems(folder: Path) -> list[str]:
         rows = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
     finally:
         db.close()
-    return [] if rows == ["ok"] else [f"{SQLITE} is damaged: {'; '.join(rows)}"]
+    return [] if rows == ["ok"] else [f"{SQLITE} is damaged: {one_line(rows)}"]
 
 
 def move_aside(folder: Path, segment: str) -> Path | None:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.store.chroma_files import one_line
+
 FILE_NAME = "vectors.sqlite3"
 PAGE = 500  # ids per statement (SQLite's variable limit is 32,766 on current builds, 999 on old ones)
 
@@ -82,7 +84,7 @@ class VectorCopy:
                 rows = [row[0] for row in self._connect().execute("PRAGMA quick_check(5)")]
         except sqlite3.Error as exc:
             return [f"{self.path.name} cannot be read ({exc})"]
-        return [] if rows == ["ok"] else [f"{self.path.name} is damaged: {'; '.join(rows)}"]
+        return [] if rows == ["ok"] else [f"{self.path.name} is damaged: {one_line(rows)}"]
 
     def reset(self) -> None:
         """Start an empty copy, keeping a damaged file aside (`assistant check --repair` refills it)."""
