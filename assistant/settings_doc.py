@@ -13,7 +13,6 @@ import argparse
 import inspect
 import re
 import sys
-from pathlib import Path
 
 from pydantic import AliasChoices
 
@@ -87,7 +86,7 @@ def main() -> None:
     if args.check:
         current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
         sys.exit(0 if current == text else f"{PAGE} is out of date: run python -m assistant.settings_doc")
-    Path(PAGE).write_text(text, encoding="utf-8")
+    PAGE.write_text(text, encoding="utf-8")
     print(f"wrote {PAGE}")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,15 +45,39 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def rss_mb(pid: int) -> float | None:
-    """A live process's resident memory in MB (VmRSS of /proc/PID/status), or None once it is gone."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """A live process's resident memory in MB (VmRSS of /proc/PID/status; "VmHWM" for its peak so far), or None
+    once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(folder: Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`assistant serve` on a free port with its index in folder/index (environment: `env`, else this process's),
+    started from `cwd` (another checkout's package, for before/after figures); returns once it serves."""
+    port = free_port()
+    env = {**(os.environ if env is None else env), "ASSISTANT_INDEX_DIR": str(folder / "index"), "PYTHONUNBUFFERED": "1"}
+    log = (folder / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], cwd=cwd, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 600
+    while "Running on local URL" not in (folder / "server.log").read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            sys.exit(f"the server did not start:\n{(folder / 'server.log').read_text()}")
+        time.sleep(0.2)
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def clean_env() -> None:

@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, table, write_result
+from _common import ROOT, machine, rss_mb, start_server, table, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
 from hostile_files import (
@@ -90,44 +90,22 @@ def measured(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[fl
     return seconds, usage.ru_maxrss / 1024, proc.returncode, proc.stderr.read(), proc.stdout.read()
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process, from /proc."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    value = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines()
-             if line.startswith(("VmRSS", "VmHWM"))}
-    return value["VmRSS"], value["VmHWM"]
-
-
 def server_uploads(tmp: Path, env: dict[str, str], cwd: Path) -> dict:
     """Issue 20: a large hostile upload through `POST /v1/documents` of a real `assistant serve`, and the
     server's memory before, at its peak, and after (does it return to near its idle memory?)."""
-    import re
-    import socket
-
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     folder = tmp / "server"
     folder.mkdir()
     (folder / "good.txt").write_text(GOOD, encoding="utf-8")
-    log = (folder / "serve.log").open("w")
-    server_env = {**env, "ASSISTANT_INDEX_DIR": str(folder / "index"), "ASSISTANT_CORPUS_DIR": str(folder),
-                  "ASSISTANT_MAX_UPLOAD_MB": "64"}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=server_env,
-                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    proc, url = start_server(folder, {**env, "ASSISTANT_CORPUS_DIR": str(folder), "ASSISTANT_MAX_UPLOAD_MB": "64"},
+                             cwd)
     results = {}
     try:
-        deadline = time.monotonic() + 300
-        while not re.search(r"Running on local URL", (folder / "serve.log").read_text()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "serve.log").read_text()[-2000:])
-            time.sleep(0.5)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=1800) as http:
+        with httpx.Client(base_url=url, timeout=1800) as http:
             question = {"question": "When was the harbour of Kelvara dredged?"}
             http.post("/v1/ask", json=question).raise_for_status()
-            idle, _ = rss_mb(proc.pid)
+            idle = rss_mb(proc.pid)
             cases = {"renamed main part .docx (150 MB of XML)":
                          lambda: docx_with_renamed_main_part(folder / "renamed.docx", xml_mb=150),
                      "one-line .txt (2 MB, no line breaks)": lambda: one_line_text(folder / "one-line.txt", 2)}
@@ -138,11 +116,11 @@ def server_uploads(tmp: Path, env: dict[str, str], cwd: Path) -> dict:
                 seconds = time.perf_counter() - started
                 http.post("/v1/ask", json=question).raise_for_status()
                 time.sleep(2)
-                after, peak = rss_mb(proc.pid)
                 results[f"server upload: {name}"] = {
                     "file_mb": round(path.stat().st_size / 1_048_576, 2), "seconds": round(seconds, 2),
-                    "server_idle_rss_mb": round(idle), "server_peak_rss_mb": round(peak),
-                    "server_rss_after_mb": round(after), "status": reply.status_code, "reply": reply.text[:300]}
+                    "server_idle_rss_mb": round(idle), "server_peak_rss_mb": round(rss_mb(proc.pid, "VmHWM")),
+                    "server_rss_after_mb": round(rss_mb(proc.pid)), "status": reply.status_code,
+                    "reply": reply.text[:300]}
     finally:
         proc.terminate()
         proc.wait(timeout=60)

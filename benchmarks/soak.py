@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -94,28 +93,6 @@ class Sampler(threading.Thread):
     def stop(self) -> None:
         self.done.set()
         self.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(folder / "index"), "ASSISTANT_CORPUS_DIR": str(SEEDS),
-           "PYTHONUNBUFFERED": "1"}
-    log = (folder / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], cwd=c.ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 600
-    while "Running on local URL" not in (folder / "server.log").read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            sys.exit(f"the server did not start:\n{(folder / 'server.log').read_text()}")
-        time.sleep(0.2)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 # --- the chat sessions -----------------------------------------------------------------------------------
@@ -261,7 +238,7 @@ def main() -> None:
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         folder = Path(tmp)
-        server, url = start_server(folder)
+        server, url = c.start_server(folder, {**os.environ, "ASSISTANT_CORPUS_DIR": str(SEEDS)})
         try:
             import httpx
 

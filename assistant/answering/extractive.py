@@ -116,33 +116,31 @@ def answerability_model(weights: dict) -> dict:
 def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
              read: Read | None = None) -> tuple[float, dict, list[str]]:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
-    question), calibrated, from the lexical features of the best sentence by lexical score (`ranked[0]`) and the
-    reader's scores (`read`). A failed necessary check declines whatever the confidence, unless the reader's
-    margin reaches the fitted `check_override` and its span holds what the check looks for (a check must never
-    decline what the reader answers plainly, and a span of another kind is no plain answer)."""
+    question), calibrated, from the lexical features of the quoted sentence (the reader's, else the best by
+    lexical score, `ranked[0]`) and the reader's scores (`read`). A failed necessary check declines whatever the
+    confidence, unless the reader lifts it (`reader_lifts`)."""
     model = answerability_model(weights)
     if not ranked:
         return 0.0, model, []
     uses_soft = "soft_coverage" in model.get("weights", {})  # a model fitted without it skips its MiniLM pass
-    features = reading_features(q, features_sentences(read, ranked, weights), contexts, idf, read,
+    features = reading_features(q, read.quoted if read else ranked, contexts, idf, read,
                                 coverage=soft_coverage if uses_soft else None)
     confidence = answerability.probability(features, model)
     settings = weights.get("answerability") or {}
     failed = answerability.checks_failed(q.asked, ranked, settings.get("checks"))
-    if (failed and read and read.found and features["reader_margin"] >= settings.get("check_override", float("inf"))
-            and answer_types.span_passes(failed, read.found.text)):
+    if failed and reader_lifts(failed, features["reader_margin"], read.found.text if read and read.found else None,
+                               settings.get("check_override", float("inf"))):
         failed = []
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
         confidence = min(confidence, settings.get("check_confidence", 0.0))
     return confidence, model, failed
 
 
-def features_sentences(read: Read | None, ranked: list[Candidate], weights: dict) -> list[Candidate]:
-    """The sentences whose first the lexical features describe: the quoted one (the reader's), or the lexical
-    ranker's best, as fitted (`reader.features_on` in answerer.json)."""
-    if read is None:
-        return ranked
-    return read.quoted if reader_settings(weights).get("features_on", "quoted") == "quoted" else read.ranked
+def reader_lifts(failed: list[str], margin: float, span: str | None, override: float) -> bool:
+    """Does the reader lift the failed necessary checks? Only when its margin reaches the fitted `override` and its
+    span holds what each check looks for: a check must never decline what the reader answers plainly ("48,000
+    visitors" for a count of guests), and a span of another kind is no plain answer ("sister" for how many leeks)."""
+    return span is not None and margin >= override and answer_types.span_passes(failed, span)
 
 
 def reading_features(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,

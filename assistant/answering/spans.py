@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from assistant.answering.reader import Passage, Reader, Reading
 from assistant.answering.reader_input import reader_question
-from assistant.answering.text import _WORD, STOPWORDS, words
+from assistant.answering.text import STOPWORDS, word_positions, words
 from assistant.models import Context
 
 LONG_SENTENCE_CHARS = 600  # about 150 tokens: longer than the room a window leaves it
@@ -56,7 +56,7 @@ def narrowed(text: str, focus: tuple[int, int], wanted: set[str]) -> tuple[int, 
     start, end = focus
     if end - start <= LONG_SENTENCE_CHARS or not wanted:
         return focus
-    hits = [m.start() for m in _WORD.finditer(text, start, end) if m.group(0).lower() in wanted]
+    hits = [offset for offset, word in word_positions(text, start, end) if word in wanted]
     if not hits:
         return focus
     middle = hits[len(hits) // 2]

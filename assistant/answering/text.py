@@ -62,7 +62,16 @@ def stemmer():
 
 
 def words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    return [_normal(w) for w in _WORD.findall(text)]
+
+
+def word_positions(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
+    """(offset, word) of each word in text[start:end], the words normalised as `words` gives them."""
+    return [(m.start(), _normal(m.group(0))) for m in _WORD.finditer(text, start, len(text) if end is None else end)]
+
+
+def _normal(word: str) -> str:
+    return word.lower().replace("’", "'")
 
 
 def terms(text: str) -> list[str]:
