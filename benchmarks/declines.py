@@ -1,6 +1,6 @@
 """Does the assistant decline what the documents do not say, and answer what they do? (issue 9's benchmark)
 
-    python benchmarks/declines.py [--no-write]
+    python benchmarks/declines.py [--no-write] [--answers FILE]
 
 Every set is built from ../shared/datasets/ with fixed seeds and asked through `Assistant.ask` (the default,
 offline answerer). Nothing here is fitted: the decline model is fitted on squad2_train by
@@ -28,7 +28,9 @@ table (pooled over every set's questions) say how far it can be trusted.
 Speed: `Assistant.ask` p50 per set (the first question of each set, which builds BM25 and the IDF table, is
 asked once before and not counted).
 
-Writes benchmarks/results/declines.json (summary, per-question declines and confidences).
+Writes benchmarks/results/declines.json (summary, per-question declines and confidences). `--answers FILE` also
+writes every answer as the user got it (text, citations, span, declined, confidence), one JSON line per question:
+two such files from two commits, compared with `diff`, show whether a change moved any answer.
 """
 
 from __future__ import annotations
@@ -92,8 +94,10 @@ def answer_still_there(cut_path: Path, questions: list[dict], ids: set[str]) -> 
     return {q["id"] for q in questions if q["id"] in ids and any(answer_match(p, q["answers"]) for p in paragraphs)}
 
 
-def ask_all(assistant, questions: list[dict], kind_of) -> list[dict]:
-    """One row per question: what the user got, scored against the gold answers and paragraphs."""
+def ask_all(assistant, questions: list[dict], kind_of, answers: list | None = None) -> list[dict]:
+    """One row per question: what the user got, scored against the gold answers and paragraphs.
+
+    With `answers`, each answer as the user saw it is appended there too (for comparing two commits)."""
     from assistant.evaluation.metrics import answer_match, citation_precision
 
     assistant.ask(questions[0]["question"])  # builds the mirror, BM25 and IDF once: not a user's latency
@@ -101,6 +105,10 @@ def ask_all(assistant, questions: list[dict], kind_of) -> list[dict]:
     for q in questions:
         answer = assistant.ask(q["question"], history=q.get("history"))
         kind = kind_of(q)
+        if answers is not None:
+            answers.append({"id": q["id"], "kind": kind, "text": answer.text, "declined": answer.refused,
+                            "confidence": answer.confidence, "support": answer.support,
+                            "citations": [(cit.doc_id, cit.paragraph, cit.quote) for cit in answer.citations]})
         row = {"id": q["id"], "kind": kind, "declined": answer.refused, "confidence": answer.confidence,
                "support": answer.support, "ms": round(answer.seconds * 1000, 1)}
         if kind == "answerable":
@@ -164,7 +172,9 @@ def reliability(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only; do not write the results file")
+    parser.add_argument("--answers", type=Path, help="also write every answer, one JSON line per question, here")
     args = parser.parse_args()
+    answers: list | None = [] if args.answers else None
     folder = c.require(*[f"{d}.{kind}.jsonl" for d in ("squad2_dev", "news_dev") for kind in ("corpus", "qa")])
     started = time.perf_counter()
     squad = c.read_jsonl(folder / "squad2_dev.qa.jsonl")
@@ -186,12 +196,12 @@ def main() -> None:
     squad_assistant = c.assistant_for(folder / "squad2_dev.corpus.jsonl")
     news_assistant = c.assistant_for(folder / "news_dev.corpus.jsonl")
     sets = {
-        "squad2_dev": ask_all(squad_assistant, squad, labelled),
-        "news_dev": ask_all(news_assistant, news, labelled),
+        "squad2_dev": ask_all(squad_assistant, squad, labelled, answers),
+        "news_dev": ask_all(news_assistant, news, labelled, answers),
         "near_topic": ask_all(c.assistant_for(cut_path, name=cut_path.name.removesuffix(".corpus.jsonl")),
-                              [q for q in squad if q["answerable"]], near_topic),
-        "off_corpus": ask_all(news_assistant, [q for q in squad if q["answerable"]], lambda q: "off_corpus"),
-        "seed_article": ask_all(c.assistant_for(c.ROOT / "seeds", name="seeds"), seed, seed_kind),
+                              [q for q in squad if q["answerable"]], near_topic, answers),
+        "off_corpus": ask_all(news_assistant, [q for q in squad if q["answerable"]], lambda q: "off_corpus", answers),
+        "seed_article": ask_all(c.assistant_for(c.ROOT / "seeds", name="seeds"), seed, seed_kind, answers),
     }
     summary = {name: summarize(rows) for name, rows in sets.items()}
     summary["near_topic"]["cut_declined"] = summary["near_topic"].pop("cut_declined", None)
@@ -234,6 +244,8 @@ def main() -> None:
     print(f"\nReliability (pooled, {rel['questions']} questions, ECE {rel['ece']}, AUC {pooled_auc}):")
     print(c.table(["confidence", "questions", "mean confidence", "share answerable"],
                   [[b["bin"], b["questions"], b["mean_confidence"], b["answerable_share"]] for b in rel["bins"]]))
+    if args.answers:
+        args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
     if not args.no_write:
         print(f"Results: {c.write_result(RESULT, data).relative_to(c.ROOT)}")
 
