@@ -4,8 +4,8 @@ from assistant import _offline
 
 _offline.apply()  # before chromadb, onnxruntime, tiktoken or gradio are imported
 
-from assistant.core import Assistant  # noqa: E402
-from assistant.models import Answer, Citation, Context, DocumentInfo, IngestReport  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.api import Assistant  # noqa: E402
+from assistant.types import Answer, Citation, Context, DocumentInfo, IngestReport  # noqa: E402
+from assistant.config.settings import Settings  # noqa: E402
 
 __all__ = ["Assistant", "Answer", "Citation", "Context", "DocumentInfo", "IngestReport", "Settings"]

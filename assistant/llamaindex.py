@@ -26,7 +26,7 @@ from llama_index.core.base.response.schema import Response
 from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from assistant.models import Answer, Citation, Context
+from assistant.types import Answer, Citation, Context
 
 # Scores are for ranking code, not for an LLM reading the node (they would be noise in its prompt).
 _HIDDEN = ["dense", "bm25", "quote", "verified", "marker"]

@@ -67,7 +67,7 @@ def other_articles_corpus(folder: Path) -> Path:
 
 def retrieve_without(assistant, text: str, vector, hidden: set) -> list:
     """The top_k contexts as if the `hidden` paragraphs were not indexed."""
-    from assistant.retrieval import retrieve
+    from assistant.retrieval.fusion import retrieve
 
     s = assistant.settings
     contexts = retrieve(assistant.index, text, vector, s.top_k + len(hidden), s.candidates, s.rrf_k)
@@ -116,7 +116,7 @@ _IDF: dict = {}
 def idf_for(corpus: str):
     """The IDF table of one of the example corpora (as the answerer computes it over that index)."""
     if corpus not in _IDF:
-        from assistant.answering.text import Idf
+        from assistant.text.terms import Idf
 
         folder = c.datasets_dir()
         assistant = (c.assistant_for(other_articles_corpus(folder), name="squad2_other") if corpus == "squad2_other"

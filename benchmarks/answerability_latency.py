@@ -30,11 +30,11 @@ def timed(fn) -> float:
 
 
 def measure(assistant, questions: list[dict]) -> dict:
-    from assistant.answering import answerability, spans
-    from assistant.answering.extractive import estimate, load_weights, read_and_rank, reader_settings
-    from assistant.answering.ranking import CONTEXT_WEIGHT, Question, score_sentences
-    from assistant.answering.reader import shared_reader
-    from assistant.answering.text import Idf
+    from assistant.answering.extractive import answerability, spans
+    from assistant.answering.extractive.answerer import estimate, load_weights, read_and_rank, reader_settings
+    from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, Question, score_sentences
+    from assistant.answering.extractive.reader import shared_reader
+    from assistant.text.terms import Idf
 
     weights = load_weights()
     options = reader_settings(weights)

@@ -67,7 +67,7 @@ def evaluate(name: str, folder, overrides: dict) -> tuple[dict, list[dict]]:
 
 def decline_threshold(assistant) -> float:
     """The threshold the answerer declines below: the setting, else the one fitted with its weights."""
-    from assistant.answering.extractive import answerability_model, load_weights, thresholds
+    from assistant.answering.extractive.answerer import answerability_model, load_weights, thresholds
 
     model = answerability_model(load_weights())
     return thresholds(model, assistant.settings)[0]
@@ -97,8 +97,8 @@ def main() -> None:
     folder = c.require(*[f"{d}.{kind}.jsonl" for d in DATASETS for kind in ("corpus", "qa")])
     overrides = {k: v for k, v in {"decline_threshold": args.threshold,
                                    "max_answer_sentences": args.sentences}.items() if v is not None}
-    from assistant.answering.extractive import WEIGHTS_FILE, load_weights
-    from assistant.settings import Settings
+    from assistant.answering.extractive.answerer import WEIGHTS_FILE, load_weights
+    from assistant.config.settings import Settings
 
     defaults = Settings.load(index_dir=c.CACHE, **overrides)
     started = time.perf_counter()

@@ -46,7 +46,7 @@ TARGET_CATCH, TARGET_FALSE_FLAG, TARGET_MS = 0.95, 0.05, 20.0
 
 def answer_sentence(paragraph: str, answers: list[str]) -> tuple[str, str] | None:
     """(the gold paragraph's sentence holding an answer, that answer)."""
-    from assistant.answering.text import split_sentences
+    from assistant.text.terms import split_sentences
 
     for answer in answers:
         for s, e in split_sentences(paragraph):
@@ -90,7 +90,7 @@ def tune(index_dir: Path, limit: int | None) -> None:
     import numpy as np
 
     from assistant.answering.citations import CitationChecker
-    from assistant.answering.text import Idf
+    from assistant.text.terms import Idf
 
     assistant = build_assistant(index_dir)
     idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
@@ -145,8 +145,8 @@ def tune(index_dir: Path, limit: int | None) -> None:
 
 # --- measuring ------------------------------------------------------------------------------------------
 def measure(index_dir: Path, limit: int | None) -> dict:
-    from assistant.answering.budget import encoding_for
-    from assistant.answering.llm import build_messages
+    from assistant.answering.generative.budget import encoding_for
+    from assistant.answering.generative.answerer import build_messages
     from openai_server import ScriptedServer
 
     server = ScriptedServer()

@@ -50,9 +50,9 @@ from hostile_files import (
     zip_bomb_docx,
 )
 
-READ_AND_CHUNK = ("import sys; from pathlib import Path; from assistant.readers import collect; "
-                  "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
-                  "from assistant.embeddings import get_embedder; from assistant.chunking import encode_chunks; "
+READ_AND_CHUNK = ("import sys; from pathlib import Path; from assistant.ingest.readers import collect; "
+                  "from assistant.ingest.readers.limits import Limits; from assistant.settings import Settings; "
+                  "from assistant.index.embeddings import get_embedder; from assistant.ingest.chunking import encode_chunks; "
                   "s = Settings(); d = list(collect([Path(sys.argv[1])], Limits.from_settings(s)))[0]; "
                   "e = get_embedder(s); n = sum(len(encode_chunks(d.paragraphs[i:i + 256], e)) "
                   "for i in range(0, len(d.paragraphs), 256)); "
@@ -62,8 +62,8 @@ GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Mari
 TEXT_MB = 50
 PDF_PAGES = 1_500  # about 8.1 MB of extracted text
 PDF_TEXT_LIMIT_MB = 2
-READ_ONE = ("import sys; from pathlib import Path; from assistant.readers import Skipped, collect; "
-            "from assistant.readers.limits import Limits; from assistant.settings import Settings; "
+READ_ONE = ("import sys; from pathlib import Path; from assistant.ingest.readers import Skipped, collect; "
+            "from assistant.ingest.readers.limits import Limits; from assistant.settings import Settings; "
             "d = list(collect([Path(sys.argv[1])], Limits.from_settings(Settings())))[0]; "
             "print(d.reason if isinstance(d, Skipped) else f'{len(d.paragraphs)} paragraphs, {len(d.text):,} chars')")
 

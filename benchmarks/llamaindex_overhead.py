@@ -1,5 +1,5 @@
 """What llama-index adds over our own code: writing to Chroma through its vector store (the claim in
-assistant/index.py), and reading through our llama-index adapters (Assistant.as_retriever / as_query_engine).
+assistant/index/paragraphs.py), and reading through our llama-index adapters (Assistant.as_retriever / as_query_engine).
 
     pip install -e '.[bench]' && python benchmarks/llamaindex_overhead.py [--n 2000] [--repeats 3] [--questions 200]
 

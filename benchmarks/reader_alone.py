@@ -23,8 +23,8 @@ def paragraph_of(q: dict) -> str | None:
 
 
 def squad_scores(questions: list[dict]) -> dict:
-    from assistant.answering.reader import card, shared_reader
-    from assistant.answering.reader_input import reader_question
+    from assistant.answering.extractive.reader import card, shared_reader
+    from assistant.answering.extractive.reader_input import reader_question
     from assistant.evaluation.metrics import best_f1, normalize_answer
 
     reader = shared_reader()

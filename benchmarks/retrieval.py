@@ -20,7 +20,7 @@ TARGET = 0.97
 
 def evaluate(name: str, folder) -> dict:
     from assistant.evaluation.metrics import hit_at, reciprocal_rank
-    from assistant.retrieval import retrieve
+    from assistant.retrieval.fusion import retrieve
 
     assistant = c.assistant_for(folder / f"{name}.corpus.jsonl")
     questions = [q for q in c.read_jsonl(folder / f"{name}.qa.jsonl") if q["answerable"]]

@@ -18,10 +18,10 @@ Latency: p50/p95 over the news_dev_on_scale questions of retrieval alone (`Assis
 question + dense + BM25 + fusion) and of `Assistant.ask` (retrieval + offline answer), after one warm-up
 question (which builds the mirror, BM25 and IDF: its time is reported as first_query_s; the saved mirror is deleted
 first), then the first question of a new Assistant that starts from the mirror the first one saved
-(first_query_with_saved_mirror_s; assistant/mirror_cache.py). Target: ask p50 <= 50 ms.
+(first_query_with_saved_mirror_s; assistant/index/mirror_cache.py). Target: ask p50 <= 50 ms.
 The answers given are scored too (gold paragraph cited, answer present, declines), for information.
 Then, on a copy of the index, the next question of a running Assistant after another process added one small file
-(`after_another_process_adds_a_file`: only that document is read and tokenised again, assistant/mirror.py).
+(`after_another_process_adds_a_file`: only that document is read and tokenised again, assistant/index/mirror.py).
 `--reuse` skips the ingest measurement and reuses the index of the last run (benchmarks/.cache/index/news_scale).
 Writes benchmarks/results/scale.json.
 """
@@ -52,7 +52,7 @@ TARGET_ASK_P50_MS = 50.0
 
 def bare_seconds(embedder, texts: list[str]) -> float:
     """Seconds for the ONNX model alone on `texts`: tokenised beforehand, length-sorted, padded per batch."""
-    from assistant.embeddings import mean_pool, padded_batches
+    from assistant.index.embeddings import mean_pool, padded_batches
 
     batches = [(ids, mask) for _, ids, mask in padded_batches(embedder.tokenizer.encode_batch(texts),
                                                                 embedder.batch_size)]
@@ -74,8 +74,8 @@ def slice_paragraphs(records: list[dict], paragraphs: int) -> list[dict]:
 
 
 def _chunk_texts(path: Path, embedder) -> tuple[int, list[str]]:
-    from assistant.chunking import chunk_paragraphs
-    from assistant.readers import collect
+    from assistant.ingest.chunking import chunk_paragraphs
+    from assistant.ingest.readers import collect
 
     paragraphs = [p for doc in collect([path]) for p in doc.paragraphs]
     return len(paragraphs), [ch.text for ch in chunk_paragraphs(paragraphs, embedder)]
@@ -137,7 +137,7 @@ def measure_small(records: list[dict], index_dir: Path, repeats: int) -> dict:
 
 def check_chunks(assistant) -> dict:
     """Every chunk <= 256 tokens; every paragraph's chunks cover its whole text."""
-    from assistant.embeddings import MAX_TOKENS
+    from assistant.index.embeddings import MAX_TOKENS
 
     mirror = assistant.index.mirror()
     counts = assistant.embedder.count_tokens(mirror.texts)
@@ -207,7 +207,7 @@ def measure_queries(assistant, questions: list[dict]) -> dict:
 
 def measure_reload(index_dir: Path, question: str) -> dict:
     """The next question of a running Assistant after another process added one small file to the index: the
-    mirror re-reads only that document and BM25 is rebuilt from the tokens it kept (assistant/mirror.py). On a
+    mirror re-reads only that document and BM25 is rebuilt from the tokens it kept (assistant/index/mirror.py). On a
     copy of the index, so the measured one stays as it was."""
     from assistant import Assistant
 
@@ -264,7 +264,7 @@ def main() -> None:
     else:
         print(f"Ingesting {CORPUS} in {args.parts} parts ...", flush=True)
         result["ingest"] = measure_ingest(records, index_dir, args.parts, args.bare_sample)
-    from assistant import mirror_cache
+    from assistant.index import mirror_cache
 
     (index_dir / mirror_cache.FILE_NAME).unlink(missing_ok=True)  # the first start reads every row from Chroma
     assistant = Assistant(index_dir=index_dir, corpus_dir=folder / CORPUS)

@@ -6,7 +6,7 @@ Data: ../shared/datasets/squad2_train.qa.jsonl and what benchmarks/answerability
 (answerable questions; the same with the gold paragraph hidden; asked against other corpora; SQuAD's adversarial
 ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them. The reader
 (assistant/data/reader.onnx) was trained on other SQuAD train articles (training/, assistant/data/reader.md).
-Everything goes through the answerer's own code (`assistant.answering.extractive`, `.answerability`, `.spans`).
+Everything goes through the answerer's own code (`assistant.answering.extractive.answerer`, `.answerability`, `.spans`).
 
 1. ranking: listwise softmax over the quotable sentences of the 5 retrieved paragraphs, lexical features only
    (no sentence is embedded: earlier runs embedding the best 3-8 sentences moved the composed answers by nothing
@@ -30,7 +30,7 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
    calibrated probability (`confidence`). The decline threshold is the confidence below which
    `--target-declined` of the answerable train questions fall (cross-validated). The confident threshold is 0.5
    or the decline threshold if higher: below it, more likely than not, the documents do not answer.
-5. necessary checks (`answer_types.failed_checks`: a count, an amount of money, a date asked for and none given):
+5. necessary checks (`question_types.failed_checks`: a count, an amount of money, a date asked for and none given):
    each set of them, and a reader margin above which they give up their veto (when the reader's span holds what
    the check looks for: a number for a count), is tried; a check keeps its power to decline only when, at the
    same share of answerable questions declined, it declines more negatives than fewer checks do (mean over the
@@ -156,7 +156,7 @@ def positives(example, cands) -> np.ndarray:
 
 
 def fit_ranking(examples) -> dict[str, float]:
-    from assistant.answering.ranking import LEXICAL, lexical_candidates
+    from assistant.answering.extractive.ranking import LEXICAL, lexical_candidates
 
     groups = []
     for e in examples:
@@ -198,20 +198,20 @@ class CachedCoverage(PairCache):
         super().__init__(c.CACHE / "answerability" / "soft_coverage.json")
 
     def __call__(self, question: str, text: str) -> float:
-        from assistant.answering.soft_coverage import soft_coverage
+        from assistant.answering.extractive.soft_coverage import soft_coverage
 
         return self.values(question, [text], lambda texts: [soft_coverage(question, t) for t in texts])[0]
 
 
 class CachedReader:
-    """The shipped reader (`assistant.answering.reader`) behind a disk cache of its readings, keyed by the model
+    """The shipped reader (`assistant.answering.extractive.reader`) behind a disk cache of its readings, keyed by the model
     file's hash: refitting the decline model should not read 6,000 questions again."""
 
     def __init__(self) -> None:
         import hashlib
         import pickle
 
-        from assistant.answering.reader import MODEL_FILE, shared_reader
+        from assistant.answering.extractive.reader import MODEL_FILE, shared_reader
 
         self.reader = shared_reader()
         model = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()[:12]
@@ -238,8 +238,8 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     """Per example, as the answerer has them: the parsed question, the sentences in the order an answer quotes
     them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
     and the decline model's features."""
-    from assistant.answering.extractive import read_and_rank, reading_features
-    from assistant.answering.ranking import Question
+    from assistant.answering.extractive.answerer import read_and_rank, reading_features
+    from assistant.answering.extractive.ranking import Question
 
     coverage = CachedCoverage() if soft else None
     rows = []
@@ -260,7 +260,7 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
 def answer_quality(examples, rows, compose: dict, max_sentences: int, declined=None) -> dict[str, float]:
     """On answerable examples (a declined one counts as neither cited nor present): gold paragraph cited, gold
     answer present, citation precision over the answered ones, sentences per answer."""
-    from assistant.answering.extractive import choose
+    from assistant.answering.extractive.answerer import choose
     from assistant.evaluation.metrics import answer_match
 
     cited, present, precision, sentences, n = [], [], [], [], 0
@@ -309,9 +309,9 @@ def follow_ups(examples, seed: int = 5) -> list[tuple]:
     import random
     import re
 
-    from assistant.answering.text import terms
-    from assistant.chat import Turn, condense_heuristic, is_follow_up
-    from assistant.retrieval import retrieve
+    from assistant.text.terms import terms
+    from assistant.conversation import Turn, condense_heuristic, is_follow_up
+    from assistant.retrieval.fusion import retrieve
 
     squad = c.assistant_for(c.datasets_dir() / "squad2_dev.corpus.jsonl")
     by_paragraph: dict = {}
@@ -347,7 +347,7 @@ def follow_ups(examples, seed: int = 5) -> list[tuple]:
 def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
     """The weight of a follow-up's carried terms that best puts the second question's answer in the first quoted
     sentence, from the right paragraph (the sum of the two rates)."""
-    from assistant.answering.ranking import Question, score_sentences
+    from assistant.answering.extractive.ranking import Question, score_sentences
     from assistant.evaluation.metrics import answer_match
 
     idf = data.idf_for("squad2_dev")
@@ -468,7 +468,7 @@ def negatives_declined(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, thres
 
 def still_failed(failed: list[str], kept: list[str], margin: float, override: float, span: str | None) -> bool:
     """As the answerer decides (`extractive.estimate`): a kept check failed and the reader did not lift it."""
-    from assistant.answering.extractive import reader_lifts
+    from assistant.answering.extractive.answerer import reader_lifts
 
     failing = [f for f in failed if f in kept]
     return bool(failing) and not reader_lifts(failing, margin, span, override)
@@ -542,9 +542,9 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
-    from assistant.answering.answerability import FEATURES, checks_failed
-    from assistant.answering.extractive import READING_FEATURES
-    from assistant.settings import Settings
+    from assistant.answering.extractive.answerability import FEATURES, checks_failed
+    from assistant.answering.extractive.answerer import READING_FEATURES
+    from assistant.config.settings import Settings
 
     started = time.perf_counter()
     examples = data.load(folder)
@@ -606,7 +606,7 @@ def main() -> None:
                                                            "p95": round(float(np.quantile(reader.ms, 0.95)), 1)}
     out = {
         "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "
-                 "assistant/answering/answerability.py, spans.py and extractive.py).",
+                 "assistant/answering/extractive/answerability.py, spans.py and extractive.py).",
         "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) and the negatives "
                      "benchmarks/answerability_data.py generates from them; the reader (assistant/data/reader.onnx) "
                      "was trained on other SQuAD train articles (assistant/data/reader.md)",

@@ -50,8 +50,8 @@ def cli(*args: str, index: Path, timeout: float = 300, **env: str) -> subprocess
 
 def raw_rows(index: Path) -> tuple[list[tuple], list[str]]:
     """(committed documents as tuples, every chunk row id) straight from the store, with no repair on open."""
-    from assistant.settings import Settings
-    from assistant.store import open_store
+    from assistant.config.settings import Settings
+    from assistant.index.store import open_store
 
     store = open_store(Settings(index_dir=index, corpus_dir=index.parent / "no-corpus"), "minilm")
     try:
@@ -63,7 +63,7 @@ def raw_rows(index: Path) -> tuple[list[tuple], list[str]]:
 
 def snapshot(assistant) -> dict:
     """What a user sees: documents with paragraph and chunk counts, every chunk row, and answers with citations."""
-    from assistant.store import version_of
+    from assistant.index.store import version_of
 
     docs = assistant.documents()
     rows = assistant.index.store.chunk_ids()

@@ -10,7 +10,7 @@ from conftest import SEED_DOC, SEEDS
 from openai_server import ScriptedServer
 
 from assistant import Assistant
-from assistant.readers import collect
+from assistant.ingest.readers import collect
 
 KEY = "sk-test-Zq9SECRETkey0123456789"
 TITLE = next(collect([SEEDS / SEED_DOC])).title  # the title the prompt shows for the seed article

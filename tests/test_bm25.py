@@ -1,4 +1,4 @@
-"""Our BM25 (assistant/bm25.py) gives bm25s's scores to the bit, so retrieval did not change when it replaced
+"""Our BM25 (assistant/index/bm25.py) gives bm25s's scores to the bit, so retrieval did not change when it replaced
 bm25s's index: the same chunks, ranked the same, for every question."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from assistant.bm25 import Bm25
-from assistant.mirror import Lexicon, _bm25_tokens
-from assistant.readers import Skipped, collect
+from assistant.index.bm25 import Bm25
+from assistant.index.mirror import Lexicon, _bm25_tokens
+from assistant.ingest.readers import Skipped, collect
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 QUESTIONS = ["Where were the airstrikes carried out?", "Who ordered the strikes on the militia?",

@@ -12,8 +12,8 @@ from index_support import QUESTIONS, cli, snapshot, write_corpus
 
 
 def open_store(index):
-    from assistant.settings import Settings
-    from assistant.store import open_store
+    from assistant.config.settings import Settings
+    from assistant.index.store import open_store
 
     return open_store(Settings(index_dir=index, corpus_dir=index.parent / "none"), "minilm")
 
@@ -81,8 +81,8 @@ def test_an_index_from_before_document_rows_is_adopted(make_assistant, tmp_path)
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from assistant.embeddings import get_embedder
-    from assistant.settings import Settings
+    from assistant.index.embeddings import get_embedder
+    from assistant.config.settings import Settings
 
     corpus = write_corpus(tmp_path / "corpus", 1)
     reference = make_assistant(index_dir=tmp_path / "reference")

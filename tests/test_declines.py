@@ -71,7 +71,7 @@ def test_adversarial_the_paragraph_gives_it_for_another_year(make_assistant, tmp
 def test_soft_coverage_sees_a_paraphrase_that_shares_no_stem():
     """The decline model's soft coverage (MiniLM's token vectors): a window that says what was asked in other
     words covers the question better than a window on the same topic that does not say it."""
-    from assistant.answering.soft_coverage import soft_coverage
+    from assistant.answering.extractive.soft_coverage import soft_coverage
 
     question = "Who ordered the airstrikes in Deir al-Zour?"
     says_it = soft_coverage(question, "President Biden directed the strikes on targets in Deir al-Zour.")

@@ -82,11 +82,11 @@ def test_block_runs_as_written(block, workdir, request):
 
 
 def test_the_configuration_page_is_generated_from_the_settings():
-    done = subprocess.run([sys.executable, "-m", "assistant.settings_doc", "--check"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "assistant.config.doc", "--check"], cwd=ROOT,
                           capture_output=True, text=True, timeout=TIMEOUT, check=False)
     assert done.returncode == 0, done.stderr
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    from assistant.settings import Settings
+    from assistant.config.settings import Settings
 
     for name in Settings.model_fields:
         assert f"| `{name}` |" in page

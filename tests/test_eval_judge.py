@@ -13,8 +13,8 @@ from assistant.evaluation import EvalReport
 from assistant.evaluation.judge import parse_verdict, plan, run_judge
 from assistant.evaluation.metrics import summarize
 from assistant.evaluation.report import render_console
-from assistant.prompts import load_prompts
-from assistant.settings import Settings, shipped
+from assistant.answering.generative.prompts import load_prompts
+from assistant.config.settings import Settings, shipped
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = load_prompts(shipped("prompts"))
@@ -110,7 +110,7 @@ def test_run_judge_scores_counts_and_lists_failures():
 
 
 def test_estimate_is_shown_before_any_request():
-    pytest.importorskip("assistant.answering.budget")
+    pytest.importorskip("assistant.answering.generative.budget")
     from assistant.evaluation.judge import describe_estimate, estimate
 
     calls, _ = plan(report_of(copy.deepcopy(ROWS)), PROMPTS)

@@ -15,7 +15,7 @@ from assistant.evaluation import EvalReport, apply_gate, evaluate, run_suite, wr
 from assistant.evaluation.metrics import METRICS, summarize
 from assistant.evaluation.report import VOLATILE
 from assistant.evaluation.runner import eval_index_dir, make_assistant
-from assistant.settings import Settings
+from assistant.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "benchmarks" / "suites"

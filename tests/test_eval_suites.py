@@ -10,8 +10,8 @@ import pytest
 
 from assistant.evaluation.evidence import map_evidence, match_quote
 from assistant.evaluation.suites import SuiteError, load_suite
-from assistant.models import Document
-from assistant.readers import collect
+from assistant.types import Document
+from assistant.ingest.readers import collect
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "benchmarks" / "suites"

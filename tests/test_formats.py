@@ -8,7 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from assistant.readers import SUPPORTED, Skipped, collect
+from assistant.ingest.readers import SUPPORTED, Skipped, collect
 from hostile_files import three_page_pdf
 from test_cli import run
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.readers import Skipped, collect
-from assistant.readers.isolated import stop_reader
-from assistant.readers.limits import Limits
+from assistant.ingest.readers import Skipped, collect
+from assistant.ingest.readers.isolated import stop_reader
+from assistant.ingest.readers.limits import Limits
 from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
-from assistant.readers.pdf import MAX_PAGE_CHARS
+from assistant.ingest.readers.pdf import MAX_PAGE_CHARS
 from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
                            docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, three_page_pdf, word_file,
                            zip_bomb_docx, zip_bytes)
@@ -222,7 +222,7 @@ def test_a_pdf_is_read_in_a_process_holding_more_than_1024_descriptors(tmp_path)
 
 
 def reader_processes() -> list[int]:
-    """Our own children running assistant.readers.reader_child."""
+    """Our own children running assistant.ingest.readers.reader_child."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -343,7 +343,7 @@ def test_a_docx_with_its_main_part_renamed_is_capped_as_xml(tmp_path):
 def test_a_text_file_that_is_one_line_becomes_bounded_paragraphs(make_assistant, tmp_path):
     """A text with no line breaks was one paragraph: 1.5 GB for a 5 MB file, 12 GB for 50 MB before a chunk was
     embedded. It is now cut into paragraphs of at most MAX_PARAGRAPH_CHARS, each quoted and cited like any other."""
-    from assistant.readers.base import MAX_PARAGRAPH_CHARS
+    from assistant.ingest.readers.base import MAX_PARAGRAPH_CHARS
 
     words = ("harbour ledger quay ferry tide lantern granite survey parish mill orchard barley kiln cooper weir "
              "causeway shoal marsh heron").split()

@@ -130,8 +130,8 @@ def test_long_paragraph_is_fully_embedded_and_cited_whole(make_assistant, tmp_pa
 
 LOCK_HOLDER = """
 import sys, time
-from assistant.settings import Settings
-from assistant.store import write_lock
+from assistant.config.settings import Settings
+from assistant.index.store import write_lock
 with write_lock(Settings(index_dir=sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)

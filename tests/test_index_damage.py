@@ -23,7 +23,7 @@ def flushed_index(tmp_path_factory):
     """The seed article plus 1,100 one-line notes: enough rows for chromadb to flush its HNSW segment to disk
     (it does every 1,000), so the segment files are the only copy of the vectors, as in any real index."""
     from assistant import Assistant
-    from assistant.store import chroma_files
+    from assistant.index.store import chroma_files
 
     base = tmp_path_factory.mktemp("flushed")
     notes = base / "corpus" / "notes.txt"

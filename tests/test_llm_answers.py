@@ -231,8 +231,8 @@ def test_the_key_never_appears_in_errors_notes_or_logs(scripted, llm_assistant, 
     assert KEY not in shown and KEY[8:] not in shown
     assert KEY not in caplog.text and KEY[8:] not in caplog.text
 
-    from assistant.llms.base import LLMError
-    from assistant.llms.openai_chat import OpenAIChat
+    from assistant.answering.generative.llms.base import LLMError
+    from assistant.answering.generative.llms.openai_chat import OpenAIChat
 
     scripted.script({"status": 401, "error": echo})
     try:

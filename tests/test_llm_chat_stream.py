@@ -10,7 +10,7 @@ from llm_support import *  # noqa: F403 - fixtures: scripted, llm_assistant
 from llm_support import cite
 
 from assistant import Answer, Assistant
-from assistant.chat import ChatSession
+from assistant.conversation import ChatSession
 
 PROVINCE_Q = "In which province were the airstrikes carried out?"
 PROVINCE = f"The airstrikes were carried out in the eastern province of Deir al-Zour {cite(2)}."

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.budget import cost_usd, count_messages, encoding_for, fit_sources, price_of
+from assistant.answering.generative.budget import cost_usd, count_messages, encoding_for, fit_sources, price_of
 from assistant.answering.citations import CitationChecker, split_claims
-from assistant.markers import find_markers
-from assistant.answering.llm import build_messages, is_refusal
-from assistant.llms.base import redact
-from assistant.answering.text import Idf
-from assistant.chat import condense_heuristic, is_follow_up, normalize_history
-from assistant.models import Context
+from assistant.text.markers import find_markers
+from assistant.answering.generative.answerer import build_messages, is_refusal
+from assistant.answering.generative.llms.base import redact
+from assistant.text.terms import Idf
+from assistant.conversation import condense_heuristic, is_follow_up, normalize_history
+from assistant.types import Context
 
 
 @pytest.mark.parametrize("text, numbers", [

@@ -18,7 +18,7 @@ EXTRA = "The lighthouse of Skerry Mor was painted {colour} in {year}, by order o
 
 
 def same_as_a_fresh_start(running, make_assistant, questions) -> None:
-    """The running Assistant re-read only the documents another process changed (assistant/mirror.py); its answers,
+    """The running Assistant re-read only the documents another process changed (assistant/index/mirror.py); its answers,
     citations and confidences must be those of an Assistant that reads the whole index from scratch."""
     fresh = make_assistant()
     for question in questions:

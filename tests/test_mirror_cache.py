@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.mirror_cache import FORMAT, decode_ids, encode_ids
+from assistant.index.mirror_cache import FORMAT, decode_ids, encode_ids
 from index_support import cli, write_corpus
 
 # documents 1 and 3 change in version 2 of the corpus, 7 is added (keeper 75: its last paragraph)

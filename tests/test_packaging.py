@@ -7,7 +7,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from assistant.settings import Settings, shipped
+from assistant.config.settings import Settings, shipped
 
 ROOT = Path(__file__).resolve().parents[1]
 

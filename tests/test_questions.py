@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.answerability import support_note
+from assistant.answering.extractive.answerability import support_note
 from assistant.errors import QuestionError
 
 

@@ -3,7 +3,7 @@ answer, but does quote a table row, whose cells state facts."""
 
 from __future__ import annotations
 
-from assistant.answering.quotable import is_furniture, is_heading
+from assistant.answering.extractive.quotable import is_furniture, is_heading
 
 PAGE = """# Iran takes root in eastern Syria
 

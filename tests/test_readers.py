@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.readers import Skipped, collect
+from assistant.ingest.readers import Skipped, collect
 from conftest import SEED_DOC, SEEDS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from assistant.settings import Settings
+from assistant.config.settings import Settings
 
 
 def test_precedence_toml_env_arguments(tmp_path, monkeypatch):

@@ -23,8 +23,8 @@ import pytest
 
 from conftest import ROOT, SEED_DOC, SEEDS
 
-from assistant.masking import mask_url
-from assistant.readers import collect
+from assistant.config.masking import mask_url
+from assistant.ingest.readers import collect
 from test_ui_server import start_app
 
 pytestmark = pytest.mark.browser

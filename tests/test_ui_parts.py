@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from assistant.masking import mask_url
+from assistant.config.settings import Settings
+from assistant.config.masking import mask_url
 from assistant.ui import page_options, server_address
 from assistant.ui.blocks import backend_description, check_base_url
 from assistant.ui import render

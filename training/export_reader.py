@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.answering.reader_input import (
+from assistant.answering.extractive.reader_input import (
     Window,
     best_span,
     load_tokenizer,

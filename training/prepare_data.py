@@ -39,7 +39,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from assistant.answering.text import split_sentences, terms
+from assistant.text.terms import split_sentences, terms
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "squad2_train_large.json.gz"

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.answering.reader_input import (
+from assistant.answering.extractive.reader_input import (
     MAX_ANSWER_TOKENS,
     load_tokenizer,
     reader_question,

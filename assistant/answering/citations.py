@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answering.text import Idf, coverage, split_sentences, terms
-from assistant.markers import Marker, find_markers
-from assistant.models import Citation, Context
+from assistant.text.terms import Idf, coverage, split_sentences, terms
+from assistant.text.markers import Marker, find_markers
+from assistant.types import Citation, Context
 
 # Fitted by `benchmarks/citation_check.py --tune` on squad2_train: 16,245 claim/paragraph pairs from 1,151
 # questions; there it catches 98.7 % of wrong citations and flags 1.3 % of correct ones.

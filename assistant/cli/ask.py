@@ -9,8 +9,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.answer_markdown import answer_markdown
-from assistant.answering.answerability import support_note
+from assistant.answering.markdown import answer_markdown
+from assistant.answering.extractive.answerability import support_note
 from assistant.cli.common import open_assistant
 from assistant.cli.terminal import HIGHLIGHT_OFF, HIGHLIGHT_ON
 from assistant.errors import QuestionError

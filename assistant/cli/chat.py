@@ -25,7 +25,7 @@ from typing import Any
 from assistant.cli.ask import format_citation, print_stream, support_line
 from assistant.cli.common import open_assistant
 from assistant.errors import AssistantError
-from assistant.wording import plural
+from assistant.text.wording import plural
 
 PROMPT = "> "
 HELP = """Ask a question about the documents; follow-up questions are understood.

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sys
 
-from assistant.wording import plural
+from assistant.text.wording import plural
 
 
 def cmd_check(args) -> int:
-    from assistant.embeddings import get_embedder
+    from assistant.index.embeddings import get_embedder
     from assistant.ingest.repair import check
-    from assistant.settings import Settings
-    from assistant.store import open_store
+    from assistant.config.settings import Settings
+    from assistant.index.store import open_store
 
     settings = Settings.load()
     embedder = get_embedder(settings)

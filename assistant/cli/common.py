@@ -14,7 +14,7 @@ def index_in_use(flag: str | None = None) -> tuple[str, str]:
     (settings.find_index)."""
     import os
 
-    from assistant.settings import Settings, config_file, find_index
+    from assistant.config.settings import Settings, config_file, find_index
 
     settings = Settings.load()
     if settings.uses_chroma_server:

@@ -6,7 +6,7 @@ import json
 import sys
 
 from assistant.cli.common import index_line, open_assistant
-from assistant.readers import SUPPORTED
+from assistant.ingest.readers import SUPPORTED
 
 
 def cmd_ingest(args) -> int:

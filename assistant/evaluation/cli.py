@@ -58,7 +58,7 @@ def add_parsers(subparsers) -> argparse.ArgumentParser:
 def _confirm_judge(report, settings, assume_yes: bool) -> None:
     """Plan the judge, show its cost, and run it only when confirmed."""
     from assistant.evaluation.judge import client_complete, describe_estimate, estimate, plan, run_judge
-    from assistant.prompts import load_prompts
+    from assistant.answering.generative.prompts import load_prompts
 
     calls, known = plan(report, load_prompts(settings.prompts_dir))
     est = estimate(calls, settings)
@@ -81,7 +81,7 @@ def cmd_eval(args) -> int:
     from assistant.evaluation.report import render_console
     from assistant.evaluation.runner import apply_gate, run_suite
     from assistant.evaluation.suites import SuiteError, load_suite
-    from assistant.settings import Settings
+    from assistant.config.settings import Settings
 
     try:
         parse_thresholds(args.minimum, args.maximum)

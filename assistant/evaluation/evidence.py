@@ -12,7 +12,7 @@ import difflib
 from pathlib import Path
 
 from assistant.evaluation.suites import Key, Suite, SuiteError
-from assistant.models import Document
+from assistant.types import Document
 
 
 def _squash(text: str) -> str:

@@ -71,7 +71,7 @@ def plan(report: EvalReport, prompts: dict[str, str]) -> tuple[list[JudgeCall], 
 
 def estimate(calls: list[JudgeCall], settings) -> dict[str, Any]:
     """Requests, tokens and estimated USD before anything is sent (cost None when the price is unknown)."""
-    from assistant.answering.budget import cost_usd, count_messages, encoding_for
+    from assistant.answering.generative.budget import cost_usd, count_messages, encoding_for
 
     encoding = encoding_for(settings.llm_model)
     prompt = sum(count_messages(c.messages, encoding) for c in calls)
@@ -91,7 +91,7 @@ def describe_estimate(est: dict[str, Any]) -> str:
 
 def client_complete(settings) -> Complete:
     """A `complete` function over the project's LLM client (same retries, timeouts and key handling)."""
-    from assistant.llms.openai_chat import OpenAIChat
+    from assistant.answering.generative.llms.openai_chat import OpenAIChat
 
     client = OpenAIChat(settings)
 
@@ -145,7 +145,7 @@ def run_judge(report: EvalReport, calls: list[JudgeCall], known: dict[str, dict[
         report.counts[metric] = len(scores)
     cost = None
     if settings is not None:
-        from assistant.answering.budget import cost_usd
+        from assistant.answering.generative.budget import cost_usd
 
         cost = cost_usd(est["model"], prompt_tokens, completion_tokens, getattr(settings, "llm_input_price", None),
                         getattr(settings, "llm_output_price", None))

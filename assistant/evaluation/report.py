@@ -7,7 +7,7 @@ module imports neither, so its formatting helpers (fmt, fmt_change, suite_line, 
 `fingerprint` hashes everything that should not change between two runs of the same code on the same suite (all
 but latency, token usage and timestamps), so "did anything change?" is one comparison. The raw list of retrieved
 paragraphs is left out too: their order below the evidence once differed between processes (bm25s numbered its
-vocabulary in Python's per-process hash order; assistant/bm25.py does not), and it is not what is measured: the
+vocabulary in Python's per-process hash order; assistant/index/bm25.py does not), and it is not what is measured: the
 rank of the evidence, which is what hit@k and MRR measure, is in each question's scores and so in the fingerprint.
 """
 

@@ -28,9 +28,9 @@ from assistant.evaluation.gate import check_thresholds, compare, load_previous, 
 from assistant.evaluation.metrics import score_question, summarize
 from assistant.evaluation.report import EvalReport
 from assistant.evaluation.suites import Key, Suite, load_suite
-from assistant.models import Document
-from assistant.readers import collect, files_under
-from assistant.settings import Settings
+from assistant.types import Document
+from assistant.ingest.readers import collect, files_under
+from assistant.config.settings import Settings
 
 ROUND = 6  # digits kept for scores: float noise in the last bits must not change a report
 
@@ -64,7 +64,7 @@ def eval_index_dir(corpus: Path, settings: Settings) -> Path:
 def make_assistant(corpus: Path, index_dir: Path | None = None, mode: str | None = None,
                    settings: Settings | None = None):
     """An Assistant over `corpus` in its own index folder (never the configured one, never a Chroma server)."""
-    from assistant.core import Assistant
+    from assistant.api import Assistant
 
     base = settings or Settings.load()
     folder = Path(index_dir).expanduser().resolve() if index_dir else eval_index_dir(corpus, base)

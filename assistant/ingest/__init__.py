@@ -1,5 +1,5 @@
 """Ingestion: collect files, hash and plan them (plan.py), chunk, embed and write them (pipeline.py), and repair
-what an interrupted write left behind (repair.py). All writes go through a `Store` (assistant/store/).
+what an interrupted write left behind (repair.py). All writes go through a `Store` (assistant/index/store/).
 
 Crash safety, the design. A document version is a set of chunk rows plus one document row (its *commit record*)
 holding its sha256, paragraph and chunk counts, title and source. The document row is written only after every
@@ -29,11 +29,11 @@ from assistant.ingest import repair
 from assistant.ingest.faults import with_faults
 from assistant.ingest.pipeline import Pipeline
 from assistant.ingest.plan import Planner
-from assistant.models import Document, IngestReport
-from assistant.readers import Skipped, collect
-from assistant.readers.limits import Limits
-from assistant.settings import Settings
-from assistant.store import Store
+from assistant.types import Document, IngestReport
+from assistant.ingest.readers import Skipped, collect
+from assistant.ingest.readers.limits import Limits
+from assistant.config.settings import Settings
+from assistant.index.store import Store
 
 __all__ = ["ingest", "remove"]
 

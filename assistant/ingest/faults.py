@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import signal
 
-from assistant.settings import Settings
+from assistant.config.settings import Settings
 
 WRITES = ("add", "delete", "commit", "forget")
 

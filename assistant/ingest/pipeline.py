@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from assistant.chunking import encode_chunks
+from assistant.ingest.chunking import encode_chunks
 from assistant.ingest.plan import Planned
-from assistant.memory import give_back
-from assistant.models import DocumentInfo, IngestReport
-from assistant.store import ChunkRow, Store, chunk_id, version_of
+from assistant.index.memory import give_back
+from assistant.types import DocumentInfo, IngestReport
+from assistant.index.store import ChunkRow, Store, chunk_id, version_of
 
 PARAGRAPHS_PER_ENCODE = 256  # paragraphs tokenised per call while a document is cut into chunks
 WRITE_ROWS = 512  # rows per write, at most: small enough that little is left to write when the model is done

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from assistant.models import Document, DocumentInfo, IngestReport
+from assistant.types import Document, DocumentInfo, IngestReport
 
 
 def content_hash(text: str) -> str:

@@ -19,9 +19,9 @@ from pathlib import Path
 from assistant.errors import IndexDamagedError
 from assistant.ingest.pipeline import Pipeline
 from assistant.ingest.plan import Planned, content_hash, with_id
-from assistant.models import Document, IngestReport
-from assistant.readers import collect
-from assistant.readers.limits import Limits
+from assistant.types import Document, IngestReport
+from assistant.ingest.readers import collect
+from assistant.ingest.readers.limits import Limits
 
 
 @dataclass
@@ -34,8 +34,8 @@ class Rebuilt:
 
 
 def rebuild_from_sources(settings, embedder) -> Rebuilt:
-    from assistant.store import open_store
-    from assistant.store.locks import write_lock
+    from assistant.index.store import open_store
+    from assistant.index.store.locks import write_lock
 
     if settings.uses_chroma_server:
         raise IndexDamagedError("`assistant check --rebuild` rebuilds a folder index; for a Chroma server, create a "

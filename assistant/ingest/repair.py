@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import IndexDamagedError, IndexLockedError
-from assistant.store.space import DiskFullError
+from assistant.index.store.space import DiskFullError
 from assistant.ingest.plan import Planned, content_hash, with_id
-from assistant.models import Document, DocumentInfo, IngestReport
-from assistant.store import Revision, Store, version_of
+from assistant.types import Document, DocumentInfo, IngestReport
+from assistant.index.store import Revision, Store, version_of
 
 
 def sweep(store: Store) -> int:
@@ -167,8 +167,8 @@ def check(store: Store, embedder, settings, repair: bool) -> CheckResult:
 def reembed_from_source(store: Store, embedder, settings, doc: DocumentInfo) -> bool:
     """Write a document again from its source file, if that still holds it (a JSON Lines record by its id)."""
     from assistant.ingest.pipeline import Pipeline
-    from assistant.readers import collect
-    from assistant.readers.limits import Limits
+    from assistant.ingest.readers import collect
+    from assistant.ingest.readers.limits import Limits
 
     source = Path(doc.source) if doc.source else None
     if source is None or not source.is_file():

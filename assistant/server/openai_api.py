@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from assistant.answering.budget import count_tokens, encoding_for
-from assistant.llms.base import Deadline, LLMError
-from assistant.models import Answer
+from assistant.answering.generative.budget import count_tokens, encoding_for
+from assistant.answering.generative.llms.base import Deadline, LLMError
+from assistant.types import Answer
 from assistant.server import side_tasks
 from assistant.server.errors import ApiError
 from assistant.server.rest import begin_stream, sse, sse_response, stream_failed

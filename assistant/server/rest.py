@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.models import Answer
+from assistant.types import Answer
 from assistant.server.errors import ApiError, describe, error_body
 from assistant.server.schemas import AskRequest
 from assistant.server.security import api_access, paragraph_access

@@ -15,7 +15,7 @@ import threading
 import time
 
 from assistant.errors import AssistantError
-from assistant.settings import Settings
+from assistant.config.settings import Settings
 
 log = logging.getLogger(__name__)
 ALL_INTERFACES = ("0.0.0.0", "::", "")

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from assistant.answering.text import STOPWORDS, Idf, terms
+from assistant.text.terms import STOPWORDS, Idf, terms
 
 _KINDS = [("title", r'"title"\s*:'), ("tags", r'"tags"\s*:'), ("follow_ups", r'"follow_ups"\s*:'),
           ("queries", r'"queries"\s*:'), ("autocomplete", r"autocompletion system")]
@@ -107,7 +107,7 @@ def follow_ups(assistant, task: SideTask) -> list[str]:
 
 def answer(task: SideTask, assistant) -> str:
     """The JSON the task's prompt asks for."""
-    from assistant.chat import condense_heuristic, normalize_history
+    from assistant.conversation import condense_heuristic, normalize_history
 
     questions = task.questions
     if task.kind == "autocomplete":

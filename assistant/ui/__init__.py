@@ -12,7 +12,7 @@ import hmac
 import os
 
 import assistant  # noqa: F401  (applies the offline environment before gradio is imported)
-from assistant.settings import Settings
+from assistant.config.settings import Settings
 from assistant.ui.blocks import build_ui
 from assistant.ui.static import CSS, head
 

@@ -19,12 +19,12 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.masking import mask_url
-from assistant.models import Answer
-from assistant.readers import SUPPORTED
+from assistant.config.masking import mask_url
+from assistant.types import Answer
+from assistant.ingest.readers import SUPPORTED
 from assistant.ui import render
 from assistant.ui.uploads import forget_upload, ingest_uploads, uploads_dir
-from assistant.wording import plural
+from assistant.text.wording import plural
 
 log = logging.getLogger(__name__)
 ANSWER_CONCURRENCY = 8

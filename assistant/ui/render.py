@@ -16,9 +16,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
-from assistant.answer_markdown import answer_markdown
-from assistant.markers import find_markers
-from assistant.wording import shorten
+from assistant.answering.markdown import answer_markdown
+from assistant.text.markers import find_markers
+from assistant.text.wording import shorten
 
 EARLIER_TURNS_SHOWN = 10
 MODE_LABELS = {"offline": "offline answer · sentences quoted from the documents",
@@ -55,7 +55,7 @@ def _citation(c: dict) -> dict:
 # --- the chat column ------------------------------------------------------------------------------------
 def _pieces(text: str, citations: Sequence[dict]) -> list[dict]:
     """The answer text cut into plain text and markers whose numbers are all known (`[n]`, `[n, m]`, `[1-3]`,
-    any form assistant/markers.py accepts); other markers stay text."""
+    any form assistant/text/markers.py accepts); other markers stay text."""
     by_marker = {int(c["marker"]): _citation(c) for c in citations}
     pieces, last = [], 0
     for marker in find_markers(text):

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.readers import SUPPORTED
-from assistant.wording import plural, shorten
+from assistant.ingest.readers import SUPPORTED
+from assistant.text.wording import plural, shorten
 
 log = logging.getLogger(__name__)
 MAX_STEM = 80
