@@ -26,7 +26,7 @@ from assistant.index.store import open_store
 from assistant.ingest.repair import heal
 from assistant.answering.generative.llms import ChatModel, chat_model_for
 from assistant.answering.generative.llms.base import Deadline
-from assistant.types import Answer, Context, DocumentInfo, IngestReport, Paragraph
+from assistant.types import Answer, Context, DocumentInfo, IngestReport, Paragraph, Question
 from assistant.answering.generative.prompts import load_prompts, render
 from assistant.retrieval.fusion import retrieve
 from assistant.config.settings import Settings
@@ -214,7 +214,7 @@ class Assistant:
         return self._citation_checker
 
     def _condense(self, question: str, turns: list, chat: ChatModel | None, usage: Usage | None, deadline: Deadline,
-                  notes: list[str]) -> tuple[str, bool]:
+                  notes: list[str]) -> tuple[Question, bool]:
         """(standalone question, LLM still usable). LLM rewrite in llm mode, the heuristic otherwise."""
         fallback = condense_heuristic(question, turns)
         if chat is None or usage is None:
@@ -248,17 +248,17 @@ class Assistant:
         usage = Usage(chat.name) if chat else None
         deadline = Deadline(self.settings.llm_deadline_seconds)  # the rule: assistant/answering/generative/llms/base.py
         turns = normalize_history(history)
-        standalone, llm_ok = question, chat is not None
+        standalone, llm_ok = Question(asked=question), chat is not None
         if turns:
             standalone, llm_ok = self._condense(question, turns, chat, usage, deadline, notes)
-        vector, contexts = self._search(standalone, top_k)
+        vector, contexts = self._search(standalone.text, top_k)
         idf = self.index.derived("idf", lambda mirror: self.index.lexicon(mirror).idf())
-        decline = render(self.prompts["decline"], question=shorten(standalone, ECHOED_QUESTION_CHARS))
+        decline = render(self.prompts["decline"], question=shorten(standalone.text, ECHOED_QUESTION_CHARS))
         answer: Answer | None = None
         shown: list[str] = []  # LLM text already handed to the caller
         if llm_ok:
             try:
-                answer = yield from self._answer_llm(chat, standalone, contexts, idf, decline, usage, streaming,
+                answer = yield from self._answer_llm(chat, standalone.text, contexts, idf, decline, usage, streaming,
                                                      deadline, shown)
             except LLMError as exc:
                 notes.append(f"{exc} Answered offline instead.")
@@ -270,10 +270,10 @@ class Assistant:
             if usage is not None and usage.calls:  # the LLM's own requests (a condensed follow-up) are what it cost
                 answer.usage.update(usage.to_dict(self.settings))
             else:
-                answer.usage = offline_usage(standalone, contexts, answer.text, self.settings.llm_tokenizer)
+                answer.usage = offline_usage(standalone.text, contexts, answer.text, self.settings.llm_tokenizer)
             if streaming and not shown:  # after part of an LLM stream, the final Answer replaces it (see stream())
                 yield from answer_pieces(answer.text)
-        answer.question = standalone
+        answer.question, answer.standalone = standalone.text, standalone
         answer.notes[:0] = notes
         answer.seconds = time.perf_counter() - started
         yield answer
@@ -285,7 +285,8 @@ class Assistant:
         if not contexts:  # nothing to cite: no request, no cost
             if streaming:
                 yield decline
-            return Answer(decline, [], True, contexts, usage.to_dict(self.settings), question, "llm")
+            return Answer(text=decline, refused=True, contexts=contexts, usage=usage.to_dict(self.settings),
+                          question=question, mode="llm")
         encoding = encoding_for(chat.name, self.settings.llm_tokenizer)
         messages, budget = build_messages(self.prompts, question, contexts, self.settings, encoding)
         usage.extra.update(sources_in_prompt=len(budget.sources), sources_dropped=budget.dropped,
@@ -303,7 +304,8 @@ class Assistant:
         if is_refusal(reply.text):
             if streaming and not shown:
                 yield decline
-            return Answer(decline, [], True, budget.sources, usage.to_dict(self.settings), question, "llm", notes)
+            return Answer(text=decline, refused=True, contexts=budget.sources, usage=usage.to_dict(self.settings),
+                          question=question, mode="llm", notes=notes)
         if not reply.text.strip():
             raise LLMError(f"The LLM ({chat.where}) returned an empty answer.")
         result = self._checker(idf).check(reply.text, budget.sources, question, self.settings.citation_policy)

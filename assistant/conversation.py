@@ -23,13 +23,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from assistant.text.terms import terms
 from assistant.text.markers import has_marker, strip_markers
+from assistant.text.terms import terms
+from assistant.types import Question
 
 if TYPE_CHECKING:
     from assistant.types import Answer
 
-CONTEXT_TAG = " (follow-up to: "
 MAX_CONTEXT_QUESTIONS = 3
 _CONNECTIVE = re.compile(
     r"^\s*(?:and|but|so|also|or|then|plus|ok(?:ay)?|what\s+about|how\s+about|and\s+what\s+about)\b[\s,]*",
@@ -40,10 +40,11 @@ _POINTER = re.compile(r"\b(?:he|she|it|they|them|him|his|her|hers|its|their|thei
 _END_POINTER = re.compile(r"\b(?:that|there|then)\s*[?.!]*\s*$", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Turn:
     role: str  # "user" or "assistant"
     content: str
+    carried: tuple[str, ...] = ()  # a user turn that was a rewritten follow-up: the questions it carried
 
 
 def normalize_history(history: Sequence[Any] | None) -> list[Turn]:
@@ -55,23 +56,26 @@ def normalize_history(history: Sequence[Any] | None) -> list[Turn]:
             turns.append(item)
         elif isinstance(item, str):  # an earlier question of the user's, with no answer kept
             if item.strip():
-                turns.append(Turn("user", item))
+                turns.append(Turn(role="user", content=item))
         elif isinstance(item, dict):
             content = item.get("content")
             if isinstance(content, list):  # multimodal content parts: keep the text parts
                 content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
             if isinstance(content, str) and content.strip() and item.get("role") in ("user", "assistant"):
-                turns.append(Turn(item["role"], content))
+                turns.append(Turn(role=item["role"], content=content))
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             user, reply = item
             if isinstance(user, str) and user.strip():
-                turns.append(Turn("user", user))
+                turns.append(Turn(role="user", content=user))
             if isinstance(reply, str) and reply.strip():
-                turns.append(Turn("assistant", reply))
+                turns.append(Turn(role="assistant", content=reply))
         elif hasattr(item, "question") and hasattr(item, "text"):  # an Answer
-            if item.question:
-                turns.append(Turn("user", item.question))
-            turns.append(Turn("assistant", item.text))
+            asked = getattr(item, "standalone", None)
+            if isinstance(asked, Question):
+                turns.append(Turn(role="user", content=asked.asked, carried=asked.carried))
+            elif item.question:
+                turns.append(Turn(role="user", content=item.question))
+            turns.append(Turn(role="assistant", content=item.text))
     return turns
 
 
@@ -88,29 +92,19 @@ def format_history(turns: list[Turn], max_turns: int, max_chars: int = 600) -> s
 
 def is_follow_up(question: str) -> bool:
     """Does the question lean on the conversation (see the module docstring for the rule)?"""
-    if CONTEXT_TAG in question:
-        return False  # already rewritten
     return bool(_CONNECTIVE.match(question) or _POINTER.search(question) or _END_POINTER.search(question)
                 or not terms(question) or len(question.split()) <= 2)
 
 
-def split_follow_up(question: str) -> tuple[str, list[str]]:
-    """(the user's own words, the earlier questions it carries) of a rewritten follow-up; (question, []) else."""
-    if CONTEXT_TAG in question and question.endswith(")"):
-        base, rest = question.split(CONTEXT_TAG, 1)
-        return base, [q for q in rest[:-1].split("; ") if q]
-    return question, []
-
-
-def condense_heuristic(question: str, turns: list[Turn]) -> str:
+def condense_heuristic(question: str, turns: list[Turn]) -> Question:
     """The offline rewrite of a follow-up into a standalone question (documented in the module docstring)."""
     question = " ".join(question.split())
-    previous = [t.content for t in turns if t.role == "user"]
+    previous = [t for t in turns if t.role == "user"]
     if not previous or not is_follow_up(question):
-        return question
+        return Question(asked=question)
     context: list[str] = []
     for earlier in reversed(previous):
-        base, carried = split_follow_up(" ".join(earlier.split()))
+        base, carried = " ".join(earlier.content.split()), list(earlier.carried)
         context.append(_CONNECTIVE.sub("", base).strip() or base)
         if carried:  # an earlier rewrite already says what it followed
             context.extend(carried)
@@ -120,23 +114,24 @@ def condense_heuristic(question: str, turns: list[Turn]) -> str:
     context = list(dict.fromkeys(context))[:MAX_CONTEXT_QUESTIONS]
     own = _CONNECTIVE.sub("", question).strip() or question
     own = own[0].upper() + own[1:]
-    return f"{own}{CONTEXT_TAG}{'; '.join(context)})"
+    return Question(asked=own, carried=tuple(context))
 
 
-def clean_condensed(text: str, fallback: str) -> str:
-    """The LLM's rewrite, trimmed to the question; the fallback when it gave nothing usable."""
+def clean_condensed(text: str, fallback: Question) -> Question:
+    """The LLM's rewrite, trimmed to the question (it stands alone: it carries nothing); the fallback when it
+    gave nothing usable."""
     text = text.strip().strip("`").strip()
     text = re.sub(r"^(?:standalone\s+question\s*:|question\s*:)\s*", "", text, flags=re.IGNORECASE)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = line.strip('"“”').strip()
     if not line or len(line) > 600 or has_marker(line):
         return fallback
-    return line
+    return Question(asked=line)
 
 
 class Asker(Protocol):
     """What a conversation needs from the assistant (`assistant.api.Assistant` is one): asking with a history.
-    A protocol, not an import, so that this module stays below core.py."""
+    A protocol, not an import, so that this module stays below api.py."""
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None) -> "Answer": ...
 

@@ -6,7 +6,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+FOLLOW_UP_TAG = " (follow-up to: "
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """A question as the pipeline reads it: the user's own words this turn (`asked`) and, for a follow-up, the
+    earlier questions it carries (`carried`, nearest first), which say what "them" or "it" is. Retrieval searches
+    `text`, which is also what `Answer.question` shows: "Who ordered them? (follow-up to: Where were the strikes?)".
+    Built by assistant/conversation.py; nothing parses `text` back."""
+
+    asked: str
+    carried: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return f"{self.asked}{FOLLOW_UP_TAG}{'; '.join(self.carried)})" if self.carried else self.asked
+
+
+@dataclass(frozen=True, kw_only=True)
 class Paragraph:
     """One paragraph as a reader counts it. `start`/`end` are offsets into the document's text."""
 
@@ -19,7 +37,7 @@ class Paragraph:
     page: int | None = None  # PDFs only
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Document:
     """A parsed source document."""
 
@@ -30,7 +48,7 @@ class Document:
     source: str  # path (or path#line for JSON Lines records)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Context:
     """A retrieved paragraph with its scores (higher is better)."""
 
@@ -48,7 +66,7 @@ class Context:
                 "text": self.text, "score": round(self.score, 6)}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Citation:
     """A marker in the answer and the paragraph it points to. `quote` is the supporting span of `text`."""
 
@@ -68,7 +86,7 @@ class Citation:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AnswerSpan:
     """The exact answer the reader marked: its text, the paragraph that holds it, and its character offsets in
     that paragraph's text (`text == paragraph_text[start:end]`)."""
@@ -84,14 +102,14 @@ class AnswerSpan:
         return asdict(self)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Answer:
     text: str
     citations: list[Citation] = field(default_factory=list)
     refused: bool = False
     contexts: list[Context] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
-    question: str = ""  # the standalone question that was retrieved for
+    question: str = ""  # the standalone question that was retrieved for (`standalone.text`)
     mode: str = "offline"
     notes: list[str] = field(default_factory=list)  # e.g. "LLM unreachable, answered offline"
     unsupported: bool = False  # an LLM answer with no verified citation
@@ -106,6 +124,7 @@ class Answer:
     span: AnswerSpan | None = None  # offline answers: the exact answer inside the first quoted sentence
     # LLM answers: the sentences no verified citation supports (each is followed by "[unsupported]" in `text`)
     unsupported_sentences: list[str] = field(default_factory=list)
+    standalone: Question | None = None  # the question as retrieved, typed (a follow-up keeps what it carried)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `assistant ask --json` and the web API."""
@@ -127,7 +146,7 @@ class Answer:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -161,7 +180,7 @@ class IngestReport:
         return text
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DocumentInfo:
     """An indexed document as `Assistant.documents()` lists it."""
 

@@ -32,9 +32,10 @@ def timed(fn) -> float:
 def measure(assistant, questions: list[dict]) -> dict:
     from assistant.answering.extractive import answerability, spans
     from assistant.answering.extractive.answerer import estimate, load_weights, read_and_rank, reader_settings
-    from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, Question, score_sentences
+    from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, QuestionTerms, score_sentences
     from assistant.answering.extractive.reader import shared_reader
     from assistant.text.terms import Idf
+    from assistant.types import Question
 
     weights = load_weights()
     options = reader_settings(weights)
@@ -42,7 +43,7 @@ def measure(assistant, questions: list[dict]) -> dict:
     idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
     read_ms, check_ms, label_ms = [], [], []
     for qa in questions:
-        q = Question.parse(qa["question"], weights.get("context_weight", CONTEXT_WEIGHT))
+        q = QuestionTerms.of(Question(asked=qa["question"]), weights.get("context_weight", CONTEXT_WEIGHT))
         vector = assistant.embedder.embed([q.text])[0]
         contexts = assistant.retrieve(q.text)
         ranked = score_sentences(q, vector, contexts, None, idf, weights)

@@ -156,13 +156,14 @@ def positives(example, cands) -> np.ndarray:
 
 
 def fit_ranking(examples) -> dict[str, float]:
-    from assistant.answering.extractive.ranking import LEXICAL, lexical_candidates
+    from assistant.answering.extractive.ranking import LEXICAL, QuestionTerms, lexical_candidates
+    from assistant.types import Question
 
     groups = []
     for e in examples:
         if e.kind != "answerable":
             continue
-        cands = lexical_candidates(e.question, e.contexts, data.idf_for(e.corpus))
+        cands = lexical_candidates(QuestionTerms.of(Question(asked=e.question)), e.contexts, data.idf_for(e.corpus))
         pos = positives(e, cands)
         if pos.any():
             groups.append((np.array([[cd.features[n] for n in LEXICAL] for cd in cands]), pos))
@@ -239,13 +240,14 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
     and the decline model's features."""
     from assistant.answering.extractive.answerer import read_and_rank, reading_features
-    from assistant.answering.extractive.ranking import Question
+    from assistant.answering.extractive.ranking import QuestionTerms
+    from assistant.types import Question
 
     coverage = CachedCoverage() if soft else None
     rows = []
     for e in examples:
         idf = data.idf_for(e.corpus)
-        q = Question.parse(e.question, weights.get("context_weight", 0.5))
+        q = QuestionTerms.of(Question(asked=e.question), weights.get("context_weight", 0.5))
         read = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
         features = reading_features(q, read.quoted, e.contexts, idf, read, coverage) if read.ranked else None
         rows.append({"q": q, "ranked": read.quoted, "lexical": read.ranked, "features": features, "idf": idf,
@@ -337,25 +339,26 @@ def follow_ups(examples, seed: int = 5) -> list[tuple]:
             follow = re.sub(r"\s+([?.,;:!])", r"\1", " ".join(tokens))
             if not shared or not is_follow_up(follow) or not terms(follow):
                 continue
-            text = condense_heuristic(follow, [Turn("user", first.question)])
-            vector = squad.embedder.embed([text])[0]
+            question = condense_heuristic(follow, [Turn(role="user", content=first.question)])
+            vector = squad.embedder.embed([question.text])[0]
             s = squad.settings
-            out.append((second, text, vector, retrieve(squad.index, text, vector, s.top_k, s.candidates, s.rrf_k)))
+            out.append((second, question, vector,
+                        retrieve(squad.index, question.text, vector, s.top_k, s.candidates, s.rrf_k)))
     return out
 
 
 def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
     """The weight of a follow-up's carried terms that best puts the second question's answer in the first quoted
     sentence, from the right paragraph (the sum of the two rates)."""
-    from assistant.answering.extractive.ranking import Question, score_sentences
+    from assistant.answering.extractive.ranking import QuestionTerms, score_sentences
     from assistant.evaluation.metrics import answer_match
 
     idf = data.idf_for("squad2_dev")
     table = {}
     for weight in (0.25, 0.35, 0.5, 0.75, 1.0):
         first = cited = 0
-        for second, text, vector, contexts in conversations:
-            ranked = score_sentences(Question.parse(text, weight), vector, contexts, None, idf, weights)
+        for second, question, vector, contexts in conversations:
+            ranked = score_sentences(QuestionTerms.of(question, weight), vector, contexts, None, idf, weights)
             first += bool(ranked) and answer_match(ranked[0].text, second.answers)
             cited += bool(ranked) and (ranked[0].context.doc_id, ranked[0].context.paragraph) in second.gold
         table[weight] = {"answer_in_first_sentence": round(first / len(conversations), 4),

@@ -12,7 +12,8 @@ from assistant.answering.generative.answerer import build_messages, is_refusal
 from assistant.answering.generative.llms.base import redact
 from assistant.text.terms import Idf
 from assistant.conversation import condense_heuristic, is_follow_up, normalize_history
-from assistant.types import Context
+from assistant.answering.extractive.ranking import QuestionTerms
+from assistant.types import Answer, Context, Question
 
 
 @pytest.mark.parametrize("text, numbers", [
@@ -89,7 +90,7 @@ def test_prices_and_costs():
 
 def test_sources_are_kept_in_rank_order_while_they_fit():
     enc = encoding_for("gpt-4o-mini")
-    contexts = [Context("d", "Doc", i, "word " * 100, 1.0) for i in range(1, 6)]
+    contexts = [Context(doc_id="d", title="Doc", paragraph=i, text="word " * 100, score=1.0) for i in range(1, 6)]
     blocks, budget = fit_sources(contexts, fixed_tokens=100, context_window=500, max_answer_tokens=100,
                                  encoding=enc)
     assert [c.paragraph for c in budget.sources] == [1, 2]
@@ -135,9 +136,23 @@ def test_follow_up_detection(question, follow_up):
 def test_the_heuristic_carries_the_earlier_questions():
     turns = normalize_history([("Where were the strikes?", "In Deir al-Zour [1]."),
                                ("and who ordered them?", "Biden [1].")])
-    assert condense_heuristic("when?", turns) == "When? (follow-up to: who ordered them?; Where were the strikes?)"
-    assert condense_heuristic("What did Buccino say?", turns) == "What did Buccino say?"
-    assert condense_heuristic("and who?", []) == "and who?"
+    when = condense_heuristic("when?", turns)
+    assert when.asked == "When?" and when.carried == ("who ordered them?", "Where were the strikes?")
+    assert when.text == "When? (follow-up to: who ordered them?; Where were the strikes?)"
+    assert condense_heuristic("What did Buccino say?", turns) == Question(asked="What did Buccino say?")
+    assert condense_heuristic("and who?", []) == Question(asked="and who?")
+
+
+def test_a_follow_up_carries_its_context_as_data_not_text():
+    """What a follow-up carries travels as a field: a question that merely contains the words of the tag is read
+    as the user typed it, and an earlier Answer's follow-up is continued from its typed question."""
+    typed = "Who ordered them? (follow-up to: Where were the strikes?)"
+    read = QuestionTerms.of(condense_heuristic(typed, []))
+    assert read.asked == typed and read.carried == []
+    first = condense_heuristic("and who ordered them?", normalize_history(["Where were the strikes?"]))
+    earlier = Answer(text="Biden [1].", question=first.text, standalone=first)
+    then = condense_heuristic("when?", normalize_history([earlier]))
+    assert then.carried == ("Who ordered them?", "Where were the strikes?")
 
 
 def test_history_accepts_message_dicts_and_skips_what_is_not_text():

@@ -90,8 +90,9 @@ def read_mirror(store, revision: Revision, documents: list[DocumentInfo], previo
             for key, row in zip(keys, rows):
                 if key not in paragraphs:  # its first chunk, which carries a cut paragraph's whole text
                     meta = row.meta
-                    paragraphs[key] = Paragraph(doc_id, meta["title"], key[1], meta.get("para_text", row.text),
-                                                int(meta["start"]), int(meta["end"]), meta.get("page"))
+                    paragraphs[key] = Paragraph(doc_id=doc_id, title=meta["title"], number=key[1],
+                                                text=meta.get("para_text", row.text), start=int(meta["start"]),
+                                                end=int(meta["end"]), page=meta.get("page"))
             yield (doc_id, committed[doc_id], [row.id for row in rows], [row.text for row in rows], keys,
                    list(paragraphs.values()))
 

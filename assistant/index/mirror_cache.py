@@ -74,7 +74,8 @@ def _restore(header: dict, documents: list[dict]) -> tuple[Mirror, Lexicon]:
                 raise ValueError(f"{doc_id}: term ids that do not fit")
             lexicon.terms[(doc_id, sha)] = (ids, lengths)
             yield (doc_id, sha, doc["ids"], doc["texts"], [(doc_id, int(n)) for n in doc["paragraph_of"]],
-                   [Paragraph(doc_id, title, int(number), text, int(begin), int(end), page)
+                   [Paragraph(doc_id=doc_id, title=title, number=int(number), text=text, start=int(begin),
+                              end=int(end), page=page)
                     for number, title, text, begin, end, page in doc["paragraphs"]])
 
     lexicon.mirror = assemble(parts())  # revision -1: a previous mirror, never the current one

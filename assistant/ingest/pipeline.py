@@ -82,8 +82,9 @@ class Pipeline:
                 if len(self.window.rows) >= self.size:
                     self._embed_window()
         self.report.paragraphs += len(doc.paragraphs)
-        self.window.finished.append(DocumentInfo(planned.doc_id, doc.title, len(doc.paragraphs), doc.source,
-                                                 planned.sha256, chunks, planned.name))
+        self.window.finished.append(DocumentInfo(doc_id=planned.doc_id, title=doc.title,
+                                                 paragraphs=len(doc.paragraphs), source=doc.source,
+                                                 sha256=planned.sha256, chunks=chunks, name=planned.name))
 
     def _embed_window(self) -> None:
         window, self.window = self.window, Window()

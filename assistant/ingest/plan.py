@@ -91,8 +91,9 @@ class Planner:
         if old and old.sha256 == digest:
             self.report.unchanged.append(doc_id)
             if (old.source, old.name or old.doc_id) != owner:  # the same text, found at a new place
-                self.moved.append(DocumentInfo(doc_id, old.title, old.paragraphs, doc.source, old.sha256,
-                                               old.chunks, doc.doc_id))
+                self.moved.append(DocumentInfo(doc_id=doc_id, title=old.title, paragraphs=old.paragraphs,
+                                               source=doc.source, sha256=old.sha256, chunks=old.chunks,
+                                               name=doc.doc_id))
             return None
         holder = self.by_hash.get(digest)
         if holder is not None and holder != doc_id and self._still_there(holder):
@@ -124,4 +125,5 @@ class Planner:
 
 def with_id(doc: Document, doc_id: str) -> Document:
     """The document under another id (its paragraphs carry the id too)."""
-    return Document(doc_id, doc.title, doc.text, [replace(p, doc_id=doc_id) for p in doc.paragraphs], doc.source)
+    return Document(doc_id=doc_id, title=doc.title, text=doc.text,
+                    paragraphs=[replace(p, doc_id=doc_id) for p in doc.paragraphs], source=doc.source)

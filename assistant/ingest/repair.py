@@ -40,8 +40,9 @@ def adopt_legacy(store: Store) -> str:
     for (doc_id, sha), version in sorted(versions.items()):
         head = version["head"]
         if head and doc_id not in chosen and version["paragraphs"] == set(range(1, int(head["n_paragraphs"]) + 1)):
-            chosen[doc_id] = DocumentInfo(doc_id, head.get("title", ""), int(head["n_paragraphs"]),
-                                          head.get("source", ""), sha, version["chunks"], doc_id)
+            chosen[doc_id] = DocumentInfo(doc_id=doc_id, title=head.get("title", ""),
+                                          paragraphs=int(head["n_paragraphs"]), source=head.get("source", ""),
+                                          sha256=sha, chunks=version["chunks"], name=doc_id)
     store.commit(list(chosen.values()))
     store.mark_adopted()
     dropped = sweep(store)

@@ -122,5 +122,5 @@ def answer(task: SideTask, assistant) -> str:
         return json.dumps({"tags": tags(titles)}, ensure_ascii=False)
     if task.kind == "queries":
         turns = normalize_history(task.before_last_question)
-        return json.dumps({"queries": [condense_heuristic(questions[-1], turns)]}, ensure_ascii=False)
+        return json.dumps({"queries": [condense_heuristic(questions[-1], turns).text]}, ensure_ascii=False)
     return json.dumps({"follow_ups": follow_ups(assistant, task)}, ensure_ascii=False)

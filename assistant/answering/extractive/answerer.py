@@ -32,12 +32,12 @@ import numpy as np
 
 from assistant.answering.extractive import answerability, question_types, spans
 from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
-from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, Candidate, Question, coverage, score_sentences
+from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, Candidate, QuestionTerms, coverage, score_sentences
 from assistant.answering.extractive.reader import Reader, Reading
 from assistant.answering.extractive.soft_coverage import soft_coverage
 from assistant.text.terms import Idf, terms
 from assistant.config.settings import PACKAGE_DATA
-from assistant.types import Answer, AnswerSpan, Citation, Context
+from assistant.types import Answer, AnswerSpan, Citation, Context, Question
 
 WEIGHTS_FILE = PACKAGE_DATA / "answerer.json"
 READING_FEATURES = [*spans.FEATURES, "reader_agrees", "reader_sentence_gap", "reader_margin_x_cover",
@@ -56,7 +56,7 @@ DEFAULT_WEIGHTS = {  # used only when assistant/data/answerer.json is missing; a
 }
 
 
-def choose(ranked: list[Candidate], q: Question, idf: Idf, max_sentences: int, compose: dict,
+def choose(ranked: list[Candidate], q: QuestionTerms, idf: Idf, max_sentences: int, compose: dict,
            spanned: bool = False) -> list[Candidate]:
     """The best sentence, then (in score order) each sentence that contributes: within `keep_within` of the best
     score if it shares the best sentence's paragraph; from another paragraph, within `other_paragraph_within` and
@@ -97,8 +97,9 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     for key, group in groups.items():
         ctx = group[0].context
         start, end = min(c.start for c in group), max(c.end for c in group)
-        citations.append(Citation(markers[key], ctx.doc_id, ctx.title, ctx.paragraph, ctx.text, ctx.text[start:end],
-                                  max(c.score for c in group), page=ctx.page))
+        citations.append(Citation(marker=markers[key], doc_id=ctx.doc_id, title=ctx.title, paragraph=ctx.paragraph,
+                                  text=ctx.text, quote=ctx.text[start:end], score=max(c.score for c in group),
+                                  page=ctx.page))
     text = " ".join(f"{c.text} [{markers[(c.context.doc_id, c.context.paragraph)]}]" for c in chosen)
     return text, citations
 
@@ -114,7 +115,7 @@ def answerability_model(weights: dict) -> dict:
     return (weights.get("answerability") or DEFAULT_WEIGHTS["answerability"])["features"]
 
 
-def estimate(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
+def estimate(q: QuestionTerms, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
              read: Read | None = None) -> tuple[float, dict, list[str]]:
     """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
     question), calibrated, from the lexical features of the quoted sentence (the reader's, else the best by
@@ -144,7 +145,7 @@ def reader_lifts(failed: list[str], margin: float, span: str | None, override: f
     return span is not None and margin >= override and question_types.span_passes(failed, span)
 
 
-def reading_features(q: Question, ranked: list[Candidate], contexts: list[Context], idf: Idf,
+def reading_features(q: QuestionTerms, ranked: list[Candidate], contexts: list[Context], idf: Idf,
                      read: Read | None, coverage=None) -> dict[str, float]:
     """The decline model's inputs: the lexical features (answerability.FEATURES) of `ranked[0]` (the answerer
     passes the quoted sentence: the reader's), the reader's (spans.FEATURES), and whether the reader's sentence is
@@ -193,7 +194,7 @@ class Read:
         return [self.carrier, *(c for c in self.ranked if c is not self.carrier)]
 
 
-def read_and_rank(q: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
+def read_and_rank(q: QuestionTerms, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
                   weights: dict, reader: Reader | None) -> Read:
     """Rank the sentences of the contexts, read the top contexts, and find the sentence holding the best span."""
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
@@ -204,12 +205,12 @@ def read_and_rank(q: Question, question_vector: np.ndarray, contexts: list[Conte
     return Read(ranked, readings, found if carrier is not None else None, carrier)
 
 
-def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
+def rate(answer: Answer, question: Question, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
          weights: dict, reader: Reader | None = None) -> Answer:
     """Fill in an LLM answer's confidence, support and uncovered words from the same estimate the offline
     answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer). The reader reads
     the paragraphs the answer cites: when it finds no answer in any of them, the answer is weakly supported."""
-    q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
+    q = QuestionTerms.of(question, weights.get("context_weight", CONTEXT_WEIGHT))
     read = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts else Read([], [])
     confidence, model, _ = estimate(q, read.ranked, contexts, idf, weights, read)
     if not answer.refused:  # the answer is only as good as the share of its statements a source verifies
@@ -222,8 +223,9 @@ def rate(answer: Answer, question: str, question_vector: np.ndarray, contexts: l
     answer.uncovered = answerability.uncovered(q.asked, [c.text for c in sources])
     if not answer.refused and answer.citations and reader is not None:
         retrieved = {(c.doc_id, c.paragraph): c for c in contexts}
-        cited = [retrieved.get((c.doc_id, c.paragraph)) or Context(c.doc_id, c.title, c.paragraph, c.text, 0.0,
-                                                                   dense=0.0) for c in answer.citations]
+        cited = [retrieved.get((c.doc_id, c.paragraph))
+                 or Context(doc_id=c.doc_id, title=c.title, paragraph=c.paragraph, text=c.text, score=0.0, dense=0.0)
+                 for c in answer.citations]
         cited_ranked = score_sentences(q, question_vector, cited, None, idf, weights)
         found = spans.read(reader, q.asked, q.carried, cited_ranked, cited, len(cited),
                            reader_settings(weights)["max_tokens"])
@@ -274,21 +276,23 @@ def answer_pieces(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def answer_offline(question: str, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
+def answer_offline(question: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
                    settings, decline_text: str, weights: dict | None = None, reader: Reader | None = None) -> Answer:
     weights = weights or load_weights()
-    q = Question.parse(question, weights.get("context_weight", CONTEXT_WEIGHT))
+    q = QuestionTerms.of(question, weights.get("context_weight", CONTEXT_WEIGHT))
     read = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
     confidence, model, failed = estimate(q, read.ranked, contexts, idf, weights, read)
     decline_below, confident_from = thresholds(model, settings)
     if not read.ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
-        return Answer(text=decline_text, refused=True, contexts=contexts, question=question, mode="offline",
+        return Answer(text=decline_text, refused=True, contexts=contexts, question=question.text, standalone=question,
+                      mode="offline",
                       confidence=round(confidence, 4), support="declined", uncovered=missing)
     compose = weights.get("compose") or DEFAULT_WEIGHTS["compose"]
     chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, compose, spanned=read.carrier is not None)
     text, citations, span = compose_span_answer(chosen, read.found)
     missing = answerability.uncovered(q.asked, [c.text for c in citations])
-    return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question,
+    return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question.text,
+                  standalone=question,
                   mode="offline", confidence=round(confidence, 4),
                   support=answerability.support(confidence, False, confident_from), uncovered=missing, span=span)

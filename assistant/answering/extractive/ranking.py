@@ -4,7 +4,7 @@ features, and a linear score (weights fitted by benchmarks/tune_answerer.py: `pr
 The features: IDF-weighted coverage of the question's terms in the sentence, in the sentence with its neighbours
 and in the paragraph; question bigrams kept in order; whether the sentence holds what the question type asks for
 (`question_types.py`); the paragraph's dense similarity and BM25 score, and its rank. A follow-up ("Who ordered them?
-(follow-up to: Where were the strikes?)", see chat.py) is scored on its own words: its type and terms come from the
+(follow-up to: Where were the strikes?)", see assistant/conversation.py) is scored on its own words: its type and terms come from the
 part the user typed, the carried question's terms count CONTEXT_WEIGHT as much. The reader (reader.py, spans.py)
 then reads the best paragraphs around their best sentences.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from assistant.answering.extractive.question_types import has_type, question_type
 from assistant.answering.extractive.quotable import quotable
 from assistant.text.terms import Idf, split_sentences, terms, words
-from assistant.types import Context
+from assistant.types import Context, Question
 
 CONTEXT_WEIGHT = 0.5  # weight of a follow-up's carried terms relative to its own
 _WH = re.compile(r"\b(what|who|whom|whose|when|where|which|why|how)\b", re.IGNORECASE)
@@ -48,7 +48,7 @@ class Candidate:
 
 
 @dataclass
-class Question:
+class QuestionTerms:
     """What the answerer scores against: the words the user typed this turn, and a follow-up's carried context."""
 
     text: str  # as retrieved (a follow-up with its context tag)
@@ -60,10 +60,8 @@ class Question:
     carried: list[str] = field(default_factory=list)  # a follow-up's earlier questions (the reader reads them)
 
     @classmethod
-    def parse(cls, text: str, context_weight: float = CONTEXT_WEIGHT) -> "Question":
-        from assistant.conversation import split_follow_up
-
-        asked, carried = split_follow_up(text)
+    def of(cls, question: Question, context_weight: float = CONTEXT_WEIGHT) -> QuestionTerms:
+        asked, carried = question.asked, list(question.carried)
         own = terms(asked)
         weights = {t: context_weight for q in carried for t in terms(q)}
         weights.update(dict.fromkeys(own, 1.0))
@@ -73,22 +71,21 @@ class Question:
         kind = question_type(asked)
         if kind is None and carried and not _WH.search(asked):
             kind = question_type(carried[0])
-        return cls(text, asked, weights, bigrams, kind, set(words(text)), carried)
+        return cls(question.text, asked, weights, bigrams, kind, set(words(question.text)), carried)
 
 
 def _bigrams(seq: list[str]) -> set[tuple[str, str]]:
     return set(zip(seq, seq[1:]))
 
 
-def coverage(q: Question, present: set[str], idf: Idf) -> float:
+def coverage(q: QuestionTerms, present: set[str], idf: Idf) -> float:
     """Weighted IDF share of the question's terms found in `present` (0..1)."""
     total = sum(w * idf(t) for t, w in q.weights.items())
     return sum(w * idf(t) for t, w in q.weights.items() if t in present) / total if total else 0.0
 
 
-def lexical_candidates(question: str | Question, contexts: list[Context], idf: Idf) -> list[Candidate]:
+def lexical_candidates(q: QuestionTerms, contexts: list[Context], idf: Idf) -> list[Candidate]:
     """Every quotable sentence of the contexts with its lexical features (no embedding yet)."""
-    q = question if isinstance(question, Question) else Question.parse(question)
     candidates: list[Candidate] = []
     top_bm25 = max((c.bm25 for c in contexts if c.bm25), default=0.0)
     for rank, context in enumerate(contexts):
@@ -127,7 +124,7 @@ def linear(features: dict[str, float], model: dict[str, float]) -> float:
     return model.get("bias", 0.0) + sum(w * features.get(f, 0.0) for f, w in model.items() if f != "bias")
 
 
-def score_sentences(question: str | Question, question_vector: np.ndarray, contexts: list[Context], embedder,
+def score_sentences(question: QuestionTerms, question_vector: np.ndarray, contexts: list[Context], embedder,
                     idf: Idf, weights: dict) -> list[Candidate]:
     """The quotable sentences of the contexts with their features and ranking score, best first.
 

@@ -277,8 +277,9 @@ class ChromaStore:
 
     def documents(self) -> list[DocumentInfo]:
         got = self._chroma("listing its documents", "documents", "get", include=["metadatas"])
-        return sorted((DocumentInfo(doc_id, m.get("title", ""), int(m.get("paragraphs", 0)), m.get("source", ""),
-                                    m.get("sha256", ""), int(m.get("chunks", 0)), m.get("name", doc_id))
+        return sorted((DocumentInfo(doc_id=doc_id, title=m.get("title", ""), paragraphs=int(m.get("paragraphs", 0)),
+                                    source=m.get("source", ""), sha256=m.get("sha256", ""),
+                                    chunks=int(m.get("chunks", 0)), name=m.get("name", doc_id))
                        for doc_id, m in zip(got["ids"], got["metadatas"])), key=lambda d: d.doc_id)
 
     def _pages(self, doc_ids: Iterable[str] | None, include: list[str]) -> Iterator[dict]:

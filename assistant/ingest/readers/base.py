@@ -70,10 +70,11 @@ def build_document(doc_id: str, title: str, text: str, spans: list[tuple[int, in
         raise ReaderError("no text found (empty document)")
     spans, pages = bounded_spans(text, spans, pages)
     paragraphs = [
-        Paragraph(doc_id, title, n, text[s:e], s, e, pages[n - 1] if pages else None)
+        Paragraph(doc_id=doc_id, title=title, number=n, text=text[s:e], start=s, end=e,
+                  page=pages[n - 1] if pages else None)
         for n, (s, e) in enumerate(spans, start=1)
     ]
-    return Document(doc_id, title, text, paragraphs, source)
+    return Document(doc_id=doc_id, title=title, text=text, paragraphs=paragraphs, source=source)
 
 
 def join_blocks(blocks: list[str]) -> tuple[str, list[tuple[int, int]]]:
