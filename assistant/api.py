@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from assistant.answering.generative.budget import encoding_for, offline_usage
-from assistant.answering.citations import THRESHOLD as CITATION_THRESHOLD
-from assistant.answering.citations import CitationChecker
-from assistant.answering.extractive.answerer import answer_offline, answer_pieces, load_weights, rate
+from assistant.answering.citations import CitationChecker, SentenceVectors, load_citation_weights
+from assistant.answering.extractive.answerer import answer_offline, answer_pieces, rate
+from assistant.answering.extractive.weights import load_weights
 from assistant.answering.extractive.reader import shared_reader
 from assistant.answering.generative.answerer import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.text.terms import Idf
@@ -62,7 +62,8 @@ class Assistant:
         self.index = ParagraphIndex(store, healed=heal(store, self.embedder))  # an interrupted write, repaired now
         self._weights = load_weights()
         self._chat_model: ChatModel | None = None
-        self._citation_checker: CitationChecker | None = None
+        self._citation_weights = load_citation_weights()
+        self._sentence_vectors: SentenceVectors | None = None  # the citation check's vector cache, made when needed
 
     # --- the corpus ---------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = False,
@@ -206,12 +207,10 @@ class Assistant:
         return self._chat_model
 
     def _checker(self, idf: Idf) -> CitationChecker:
-        if self._citation_checker is None:
-            threshold = self.settings.citation_threshold
-            self._citation_checker = CitationChecker(self.embedder, idf,
-                                                     CITATION_THRESHOLD if threshold is None else threshold)
-        self._citation_checker.idf = idf
-        return self._citation_checker
+        """This question's citation checker: its index's IDF table, the shared sentence-vector cache."""
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedder)
+        return CitationChecker(self._sentence_vectors, idf, self._citation_weights, self.settings.citation_threshold)
 
     def _condense(self, question: str, turns: list, chat: ChatModel | None, usage: Usage | None, deadline: Deadline,
                   notes: list[str]) -> tuple[Question, bool]:

@@ -31,30 +31,30 @@ def timed(fn) -> float:
 
 def measure(assistant, questions: list[dict]) -> dict:
     from assistant.answering.extractive import answerability, spans
-    from assistant.answering.extractive.answerer import estimate, load_weights, read_and_rank, reader_settings
-    from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, QuestionTerms, score_sentences
+    from assistant.answering.extractive.answerer import estimate, read_and_rank
+    from assistant.answering.extractive.ranking import QuestionTerms, score_sentences
+    from assistant.answering.extractive.weights import load_weights
     from assistant.answering.extractive.reader import shared_reader
     from assistant.text.terms import Idf
     from assistant.types import Question
 
     weights = load_weights()
-    options = reader_settings(weights)
+    options = weights.reader
     reader = shared_reader()
     idf = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
     read_ms, check_ms, label_ms = [], [], []
     for qa in questions:
-        q = QuestionTerms.of(Question(asked=qa["question"]), weights.get("context_weight", CONTEXT_WEIGHT))
+        q = QuestionTerms.of(Question(asked=qa["question"]), weights.context_weight)
         vector = assistant.embedder.embed([q.text])[0]
         contexts = assistant.retrieve(q.text)
         ranked = score_sentences(q, vector, contexts, None, idf, weights)
 
         def read():
-            return spans.read(reader, q.asked, q.carried, ranked, contexts, options["passages"],
-                              options["max_tokens"])
+            return spans.read(reader, q.asked, q.carried, ranked, contexts, options.passages, options.max_tokens)
 
         read_ms.append(timed(read))
         result = read_and_rank(q, vector, contexts, None, idf, weights, reader)
-        check_ms.append(timed(lambda: estimate(q, result.ranked, contexts, idf, weights, result)))
+        check_ms.append(timed(lambda: estimate(q, result.ranked, contexts, idf, weights.answerability, result)))
         label_ms.append(timed(lambda: answerability.uncovered(q.asked, [ctx.text for ctx in contexts])))
     total = [a + b + r for a, b, r in zip(check_ms, label_ms, read_ms)]
     return {"questions": len(questions),

@@ -67,10 +67,10 @@ def evaluate(name: str, folder, overrides: dict) -> tuple[dict, list[dict]]:
 
 def decline_threshold(assistant) -> float:
     """The threshold the answerer declines below: the setting, else the one fitted with its weights."""
-    from assistant.answering.extractive.answerer import answerability_model, load_weights, thresholds
+    from assistant.answering.extractive.answerer import thresholds
+    from assistant.answering.extractive.weights import load_weights
 
-    model = answerability_model(load_weights())
-    return thresholds(model, assistant.settings)[0]
+    return thresholds(load_weights().answerability.features, assistant.settings)[0]
 
 
 def sweep(rows: list[dict], current: float) -> dict:
@@ -97,7 +97,7 @@ def main() -> None:
     folder = c.require(*[f"{d}.{kind}.jsonl" for d in DATASETS for kind in ("corpus", "qa")])
     overrides = {k: v for k, v in {"decline_threshold": args.threshold,
                                    "max_answer_sentences": args.sentences}.items() if v is not None}
-    from assistant.answering.extractive.answerer import WEIGHTS_FILE, load_weights
+    from assistant.answering.extractive.weights import WEIGHTS_FILE, load_weights
     from assistant.config.settings import Settings
 
     defaults = Settings.load(index_dir=c.CACHE, **overrides)
@@ -124,8 +124,7 @@ def main() -> None:
     weights = load_weights()
     data = {"settings": {"decline_threshold": defaults.decline_threshold or "fitted (see threshold_sweep)",
                          "max_answer_sentences": defaults.max_answer_sentences, "top_k": defaults.top_k},
-            "weights_file": str(WEIGHTS_FILE.relative_to(c.ROOT)) if WEIGHTS_FILE.is_file() else "built-in defaults",
-            "weights_fitted_on": weights.get("fitted_on"),
+            "weights_file": str(WEIGHTS_FILE.relative_to(c.ROOT)), "weights_fitted_on": weights.fitted_on,
             "datasets": results, "checks": checks, "seconds": round(time.perf_counter() - started, 1)}
     if not args.no_write:
         path = c.write_result("answerer", data)

@@ -163,7 +163,8 @@ def fit_ranking(examples) -> dict[str, float]:
     for e in examples:
         if e.kind != "answerable":
             continue
-        cands = lexical_candidates(QuestionTerms.of(Question(asked=e.question)), e.contexts, data.idf_for(e.corpus))
+        question = QuestionTerms.of(Question(asked=e.question), context_weight=0.5)  # carries nothing: no effect
+        cands = lexical_candidates(question, e.contexts, data.idf_for(e.corpus))
         pos = positives(e, cands)
         if pos.any():
             groups.append((np.array([[cd.features[n] for n in LEXICAL] for cd in cands]), pos))
@@ -235,6 +236,14 @@ class CachedReader:
         self.file.write_bytes(pickle.dumps(self.cache))
 
 
+def ranking_weights(weights: dict, **changes):
+    """The part of the weights being fitted that ranking and reading use, typed as the answerer takes it."""
+    from assistant.answering.extractive.weights import RankingWeights
+
+    fields = {k: weights[k] for k in RankingWeights.model_fields if k in weights}
+    return RankingWeights.model_validate({**fields, **changes})
+
+
 def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     """Per example, as the answerer has them: the parsed question, the sentences in the order an answer quotes
     them (`ranked`: the reader's sentence first) and by lexical score (`lexical`), the readings, the winning span
@@ -244,11 +253,12 @@ def simulate(examples, weights, reader=None, soft=True) -> list[dict]:
     from assistant.types import Question
 
     coverage = CachedCoverage() if soft else None
+    typed = ranking_weights(weights)
     rows = []
     for e in examples:
         idf = data.idf_for(e.corpus)
-        q = QuestionTerms.of(Question(asked=e.question), weights.get("context_weight", 0.5))
-        read = read_and_rank(q, e.vector, e.contexts, None, idf, weights, reader)
+        q = QuestionTerms.of(Question(asked=e.question), typed.context_weight)
+        read = read_and_rank(q, e.vector, e.contexts, None, idf, typed, reader)
         features = reading_features(q, read.quoted, e.contexts, idf, read, coverage) if read.ranked else None
         rows.append({"q": q, "ranked": read.quoted, "lexical": read.ranked, "features": features, "idf": idf,
                      "readings": read.readings, "found": read.found, "spanned": read.carrier is not None})
@@ -263,8 +273,10 @@ def answer_quality(examples, rows, compose: dict, max_sentences: int, declined=N
     """On answerable examples (a declined one counts as neither cited nor present): gold paragraph cited, gold
     answer present, citation precision over the answered ones, sentences per answer."""
     from assistant.answering.extractive.answerer import choose
+    from assistant.answering.extractive.weights import ComposeOptions
     from assistant.evaluation.metrics import answer_match
 
+    compose = ComposeOptions.model_validate({"span_other_paragraphs": 1.0, **compose})
     cited, present, precision, sentences, n = [], [], [], [], 0
     for i, (e, row) in enumerate(zip(examples, rows)):
         if e.kind != "answerable":
@@ -357,8 +369,9 @@ def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
     table = {}
     for weight in (0.25, 0.35, 0.5, 0.75, 1.0):
         first = cited = 0
+        typed = ranking_weights(weights, context_weight=weight)
         for second, question, vector, contexts in conversations:
-            ranked = score_sentences(QuestionTerms.of(question, weight), vector, contexts, None, idf, weights)
+            ranked = score_sentences(QuestionTerms.of(question, weight), vector, contexts, None, idf, typed)
             first += bool(ranked) and answer_match(ranked[0].text, second.answers)
             cited += bool(ranked) and (ranked[0].context.doc_id, ranked[0].context.paragraph) in second.gold
         table[weight] = {"answer_in_first_sentence": round(first / len(conversations), 4),
@@ -556,7 +569,7 @@ def main() -> None:
     reader = None if args.no_reader else CachedReader()
 
     prefilter = fit_ranking(examples)
-    weights = {"prefilter": prefilter, "prefilter_keep": 0,
+    weights = {"prefilter": {"weights": prefilter}, "prefilter_keep": 0,
                "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule}}
     weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
     print("follow-ups", json.dumps(follow_report))
@@ -609,7 +622,8 @@ def main() -> None:
                                                            "p95": round(float(np.quantile(reader.ms, 0.95)), 1)}
     out = {
         "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "
-                 "assistant/answering/extractive/answerability.py, spans.py and extractive.py).",
+                 "assistant/answering/extractive/answerability.py, spans.py and answerer.py; the file's shape in "
+                 "weights.py).",
         "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) and the negatives "
                      "benchmarks/answerability_data.py generates from them; the reader (assistant/data/reader.onnx) "
                      "was trained on other SQuAD train articles (assistant/data/reader.md)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.generative.budget import cost_usd, count_messages, encoding_for, fit_sources, price_of
-from assistant.answering.citations import CitationChecker, split_claims
+from assistant.answering.citations import CitationChecker, SentenceVectors, split_claims
 from assistant.text.markers import find_markers
 from assistant.answering.generative.answerer import build_messages, is_refusal
 from assistant.answering.generative.llms.base import redact
@@ -44,7 +44,7 @@ def test_a_mid_sentence_marker_cuts_the_claim():
 @pytest.fixture(scope="module")
 def checker(seed_assistant):
     idf = seed_assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
-    return CitationChecker(seed_assistant.embedder, idf)
+    return CitationChecker(SentenceVectors(seed_assistant.embedder), idf)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_a_follow_up_carries_its_context_as_data_not_text():
     """What a follow-up carries travels as a field: a question that merely contains the words of the tag is read
     as the user typed it, and an earlier Answer's follow-up is continued from its typed question."""
     typed = "Who ordered them? (follow-up to: Where were the strikes?)"
-    read = QuestionTerms.of(condense_heuristic(typed, []))
+    read = QuestionTerms.of(condense_heuristic(typed, []), context_weight=0.5)
     assert read.asked == typed and read.carried == []
     first = condense_heuristic("and who ordered them?", normalize_history(["Where were the strikes?"]))
     earlier = Answer(text="Biden [1].", question=first.text, standalone=first)

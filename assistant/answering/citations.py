@@ -12,9 +12,10 @@ mid-sentence marker) and the cited paragraph:
   A model that cites [3] for a fact that only [1] contains is the common failure; the margin catches it even
   when both paragraphs are about the same subject;
 - `missing`: the rarest claim term the paragraph lacks (names, numbers, dates), relative to the claim's rarest.
-A logistic model over these gives a support probability; below `threshold` the citation is unsupported.
-The weights and threshold were fitted on SQuAD 2.0 *train* questions (benchmarks/citation_check.py --tune)
-and are measured on the dev questions; see benchmarks/results/citation_check.json.
+A logistic model over these (scorer.LinearScorer) gives a support probability; below `threshold` the citation is
+unsupported. The weights and threshold (assistant/data/citation_check.json) were fitted on SQuAD 2.0 *train*
+questions (benchmarks/citation_check.py --tune) and are measured on the dev questions; see
+benchmarks/results/citation_check.json.
 
 A sentence that cites several sources ("X and Y [1][2]") may be supported only jointly: each citation then
 passes if the cited paragraphs together support the sentence and this paragraph contributes a fair share of
@@ -24,7 +25,6 @@ A marker that points to no source is removed from the text and reported; it neve
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import OrderedDict
@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pydantic import BaseModel, ConfigDict
+
+from assistant.answering.scorer import LinearScorer, load_weights_file
+from assistant.config.settings import PACKAGE_DATA
 from assistant.text.terms import Idf, coverage, split_sentences, terms
 from assistant.text.markers import Marker, find_markers
 from assistant.types import Citation, Context
 
-# Fitted by `benchmarks/citation_check.py --tune` on squad2_train: 16,245 claim/paragraph pairs from 1,151
-# questions; there it catches 98.7 % of wrong citations and flags 1.3 % of correct ones.
-WEIGHTS = {"bias": 0.336, "lex": 2.726, "dense": 1.905, "lex_margin": 5.83, "dense_margin": 4.262,
-           "missing": -1.939}
-THRESHOLD = 0.71
+WEIGHTS_FILE = PACKAGE_DATA / "citation_check.json"
 SHORT_CLAIM_TERMS = 4  # claims with fewer content terms are scored together with the question
 SEGMENT_MIN_TERMS = 2  # a part of a sentence cut at a mid-sentence marker needs this many terms to stand alone
 JOINT_SHARE = 0.15  # in a jointly supported sentence, the least share of its term weight a source must cover
@@ -146,31 +146,38 @@ def claims_and_sentences(text: str) -> tuple[list[Claim], list[Sentence]]:
     return claims, records
 
 
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+class CitationWeights(BaseModel):
+    """assistant/data/citation_check.json."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    about: str
+    fitted_on: str
+    scorer: LinearScorer
+    threshold: float  # a citation whose support probability is below this is unsupported
 
 
-class CitationChecker:
-    """Scores claims against paragraphs. Paragraph sentence vectors are cached (by text) across answers."""
+def load_citation_weights(path=WEIGHTS_FILE) -> CitationWeights:
+    return load_weights_file(path, CitationWeights)
 
-    def __init__(self, embedder, idf: Idf, threshold: float = THRESHOLD, weights: dict | None = None,
-                 cache_size: int = 20000) -> None:
+
+class SentenceVectors:
+    """MiniLM vectors of claims and paragraph sentences, cached by text across answers (thread-safe: the web UI may
+    check two answers at once). One per Assistant; each question's CitationChecker reads through it."""
+
+    def __init__(self, embedder, cache_size: int = 20000) -> None:
         self.embedder = embedder
-        self.idf = idf
-        self.threshold = threshold
-        self.weights = weights or WEIGHTS
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    # --- vectors ------------------------------------------------------------------------------------
-    def vectors(self, texts: list[str]) -> np.ndarray:
+    def __call__(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         fresh = dict(zip(missing, self.embedder.embed(missing))) if missing else {}
-        with self._lock:  # the web UI may check two answers at once
+        with self._lock:
             self._cache.update(fresh)
             rows = [self._cache[t] for t in texts]
             for t in texts:
@@ -178,6 +185,18 @@ class CitationChecker:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return np.stack(rows)
+
+
+class CitationChecker:
+    """Scores claims against paragraphs, for one question: `idf` is that question's index's IDF table. Cheap to
+    make: the vectors it needs come through `vectors`, which outlives it."""
+
+    def __init__(self, vectors: SentenceVectors, idf: Idf, weights: CitationWeights | None = None,
+                 threshold: float | None = None) -> None:
+        self.vectors = vectors
+        self.idf = idf
+        self.weights = weights or load_citation_weights()
+        self.threshold = self.weights.threshold if threshold is None else threshold
 
     def _sentences(self, paragraph: str) -> list[tuple[int, int]]:
         return split_sentences(paragraph) or [(0, len(paragraph))]
@@ -218,8 +237,7 @@ class CitationChecker:
         return rows
 
     def probability(self, features: dict[str, float]) -> float:
-        w = self.weights
-        return _sigmoid(w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in features.items()))
+        return self.weights.scorer.probability(features)
 
     def quote_span(self, claim: str, paragraph: str) -> tuple[int, int]:
         """The sentence (or two adjacent sentences) of `paragraph` that best supports `claim`."""

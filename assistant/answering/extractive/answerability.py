@@ -121,14 +121,6 @@ def question_features(question: str, ranked: list, contexts: list, idf: Idf, q_w
     }
 
 
-def probability(features: dict[str, float], model: dict) -> float:
-    """The calibrated P(the documents answer the question) from the fitted linear score."""
-    z = model.get("bias", 0.0) + sum(w * features.get(f, 0.0) for f, w in model["weights"].items())
-    scale, shift = model.get("calibration", (1.0, 0.0))
-    z = scale * z + shift
-    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-
-
 def support(confidence: float | None, refused: bool, confident_threshold: float) -> str:
     """'declined', 'weak' (answered, but below the confident threshold) or 'confident'."""
     if refused:

@@ -16,54 +16,41 @@ sentence that carries it, or it declines.
    Each is followed by the marker of the paragraph it was copied from, so a quote is always a verbatim span of the
    paragraph it cites, and no paragraph is cited for nothing. `Answer.span` gives the span's paragraph and offsets.
 
-The weights live in `assistant/data/answerer.json`, fitted on SQuAD 2.0 train questions by
-`benchmarks/tune_answerer.py`, whose docstring documents every step; the reader's card is
+The weights live in `assistant/data/answerer.json` (typed and checked by `weights.py`), fitted on SQuAD 2.0
+train questions by `benchmarks/tune_answerer.py`, whose docstring documents every step; the reader's card is
 `assistant/data/reader.md`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from assistant.answering.extractive import answerability, question_types, spans
 from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
-from assistant.answering.extractive.ranking import CONTEXT_WEIGHT, Candidate, QuestionTerms, coverage, score_sentences
+from assistant.answering.extractive.ranking import Candidate, QuestionTerms, coverage, score_sentences
 from assistant.answering.extractive.reader import Reader, Reading
 from assistant.answering.extractive.soft_coverage import soft_coverage
 from assistant.text.terms import Idf, terms
-from assistant.config.settings import PACKAGE_DATA
+from assistant.answering.extractive.weights import (AnswerabilityWeights, AnswererWeights, ComposeOptions,
+                                                    DeclineModel, RankingWeights, load_weights)
 from assistant.types import Answer, AnswerSpan, Citation, Context, Question
 
-WEIGHTS_FILE = PACKAGE_DATA / "answerer.json"
 READING_FEATURES = [*spans.FEATURES, "reader_agrees", "reader_sentence_gap", "reader_margin_x_cover",
                     "reader_margin_x_dense"]  # beside answerability.FEATURES
 SPAN_LEADS = 0.7  # the span opens the answer when it is shorter than this share of its sentence
 
 
-DEFAULT_WEIGHTS = {  # used only when assistant/data/answerer.json is missing; a rough hand-set model
-    "prefilter": {"cover_sentence": 3.0, "cover_window": 1.0, "cover_paragraph": 1.0, "bigram": 1.0,
-                  "rank_prior": 1.0, "dense_paragraph": 2.0, "type_match": 0.5},
-    "prefilter_keep": 0,
-    "answerability": {"features": {"bias": -6.0, "weights": {"dense_paragraph": 4.0, "cover_sentence": 2.0,
-                                                            "cover_paragraph": 3.0, "missing_max": -2.0},
-                                   "decline_threshold": 0.5, "confident_threshold": 0.75}},
-    "compose": {"keep_within": 1.0, "other_paragraph_within": 1.0, "min_new_coverage": 0.0},
-}
-
-
-def choose(ranked: list[Candidate], q: QuestionTerms, idf: Idf, max_sentences: int, compose: dict,
+def choose(ranked: list[Candidate], q: QuestionTerms, idf: Idf, max_sentences: int, compose: ComposeOptions,
            spanned: bool = False) -> list[Candidate]:
     """The best sentence, then (in score order) each sentence that contributes: within `keep_within` of the best
     score if it shares the best sentence's paragraph; from another paragraph, within `other_paragraph_within` and
     holding at least `min_new_coverage` of the question's weight that the sentences chosen so far lack. When the
     first sentence carries the reader's span (`spanned`) and `span_other_paragraphs` is 0, the answer cites the
     span's paragraph alone (citations follow the span)."""
-    other_paragraphs = not spanned or compose.get("span_other_paragraphs", 1) != 0
+    other_paragraphs = not spanned or compose.span_other_paragraphs != 0
     chosen = [ranked[0]]
     covered = set(ranked[0].terms)
     top = max(c.score for c in ranked)  # the first may be the reader's sentence, not the best by score
@@ -72,10 +59,10 @@ def choose(ranked: list[Candidate], q: QuestionTerms, idf: Idf, max_sentences: i
             break
         gap = top - cand.score
         if cand.context is ranked[0].context:
-            keep = gap <= compose["keep_within"]
+            keep = gap <= compose.keep_within
         elif other_paragraphs:
             new = coverage(q, cand.terms - covered, idf) if q.weights else 0.0
-            keep = gap <= compose["other_paragraph_within"] and new > compose["min_new_coverage"]
+            keep = gap <= compose.other_paragraph_within and new > compose.min_new_coverage
         else:
             keep = False
         if keep:
@@ -104,38 +91,26 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     return text, citations
 
 
-def load_weights(path: Path = WEIGHTS_FILE) -> dict:
-    if path.is_file():
-        return json.loads(path.read_text())
-    return DEFAULT_WEIGHTS
-
-
-def answerability_model(weights: dict) -> dict:
-    """The fitted answerability model (logistic over `answerability.FEATURES`, calibrated, with its thresholds)."""
-    return (weights.get("answerability") or DEFAULT_WEIGHTS["answerability"])["features"]
-
-
-def estimate(q: QuestionTerms, ranked: list[Candidate], contexts: list[Context], idf: Idf, weights: dict,
-             read: Read | None = None) -> tuple[float, dict, list[str]]:
-    """(confidence, the answerability model used, the necessary checks failed): P(the documents answer the
+def estimate(q: QuestionTerms, ranked: list[Candidate], contexts: list[Context], idf: Idf,
+             weights: AnswerabilityWeights, read: Read | None = None) -> tuple[float, list[str]]:
+    """(confidence, the necessary checks failed): P(the documents answer the
     question), calibrated, from the lexical features of the quoted sentence (the reader's, else the best by
     lexical score, `ranked[0]`) and the reader's scores (`read`). A failed necessary check declines whatever the
     confidence, unless the reader lifts it (`reader_lifts`)."""
-    model = answerability_model(weights)
     if not ranked:
-        return 0.0, model, []
-    uses_soft = "soft_coverage" in model.get("weights", {})  # a model fitted without it skips its MiniLM pass
+        return 0.0, []
+    model = weights.features
+    uses_soft = "soft_coverage" in model.weights  # a model fitted without it skips its MiniLM pass
     features = reading_features(q, read.quoted if read else ranked, contexts, idf, read,
                                 coverage=soft_coverage if uses_soft else None)
-    confidence = answerability.probability(features, model)
-    settings = weights.get("answerability") or {}
-    failed = answerability.checks_failed(q.asked, ranked, settings.get("checks"))
+    confidence = model.probability(features)
+    failed = answerability.checks_failed(q.asked, ranked, weights.checks)
     if failed and reader_lifts(failed, features["reader_margin"], read.found.text if read and read.found else None,
-                               settings.get("check_override", float("inf"))):
+                               weights.check_override):
         failed = []
     if failed:  # a count, an amount or a date asked for and none given: see answerability.py
-        confidence = min(confidence, settings.get("check_confidence", 0.0))
-    return confidence, model, failed
+        confidence = min(confidence, weights.check_confidence)
+    return confidence, failed
 
 
 def reader_lifts(failed: list[str], margin: float, span: str | None, override: float) -> bool:
@@ -162,17 +137,12 @@ def reading_features(q: QuestionTerms, ranked: list[Candidate], contexts: list[C
     return features
 
 
-def thresholds(model: dict, settings) -> tuple[float, float]:
+def thresholds(model: DeclineModel, settings) -> tuple[float, float]:
     """(decline below, confident from): the settings' values when set, else the model's fitted ones."""
-    decline = settings.decline_threshold if settings.decline_threshold is not None else model["decline_threshold"]
+    decline = settings.decline_threshold if settings.decline_threshold is not None else model.decline_threshold
     confident = (settings.confident_threshold if settings.confident_threshold is not None
-                 else model["confident_threshold"])
+                 else model.confident_threshold)
     return decline, max(confident, decline)
-
-
-def reader_settings(weights: dict) -> dict:
-    """How many passages the reader reads and how long its windows are (fitted with the weights)."""
-    return {"passages": 4, "max_tokens": 160, "rule": "margin", **(weights.get("reader") or {})}
 
 
 @dataclass
@@ -195,28 +165,29 @@ class Read:
 
 
 def read_and_rank(q: QuestionTerms, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
-                  weights: dict, reader: Reader | None) -> Read:
+                  weights: RankingWeights, reader: Reader | None) -> Read:
     """Rank the sentences of the contexts, read the top contexts, and find the sentence holding the best span."""
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
-    options = reader_settings(weights)
-    readings = spans.read(reader, q.asked, q.carried, ranked, contexts, options["passages"], options["max_tokens"])
-    found = spans.best(readings, contexts, options.get("rule", "margin"))
+    options = weights.reader
+    readings = spans.read(reader, q.asked, q.carried, ranked, contexts, options.passages, options.max_tokens)
+    found = spans.best(readings, contexts, options.rule)
     carrier = spans.carrying_sentence(found, ranked) if found else None
     return Read(ranked, readings, found if carrier is not None else None, carrier)
 
 
 def rate(answer: Answer, question: Question, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
-         weights: dict, reader: Reader | None = None) -> Answer:
+         weights: AnswererWeights, reader: Reader | None = None) -> Answer:
     """Fill in an LLM answer's confidence, support and uncovered words from the same estimate the offline
     answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer). The reader reads
     the paragraphs the answer cites: when it finds no answer in any of them, the answer is weakly supported."""
-    q = QuestionTerms.of(question, weights.get("context_weight", CONTEXT_WEIGHT))
+    q = QuestionTerms.of(question, weights.context_weight)
     read = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts else Read([], [])
-    confidence, model, _ = estimate(q, read.ranked, contexts, idf, weights, read)
+    confidence, _ = estimate(q, read.ranked, contexts, idf, weights.answerability, read)
     if not answer.refused:  # the answer is only as good as the share of its statements a source verifies
         confidence *= supported_share(answer)
     answer.confidence = round(confidence, 4)
-    answer.support = answerability.support(confidence, answer.refused, thresholds(model, settings)[1])
+    answer.support = answerability.support(confidence, answer.refused,
+                                           thresholds(weights.answerability.features, settings)[1])
     if not answer.refused and (answer.unsupported or answer.unsupported_sentences):
         answer.support = "weak"
     sources = contexts if answer.refused else answer.citations
@@ -228,9 +199,8 @@ def rate(answer: Answer, question: Question, question_vector: np.ndarray, contex
                  for c in answer.citations]
         cited_ranked = score_sentences(q, question_vector, cited, None, idf, weights)
         found = spans.read(reader, q.asked, q.carried, cited_ranked, cited, len(cited),
-                           reader_settings(weights)["max_tokens"])
-        floor = (weights.get("answerability") or {}).get("reader_no_answer", 0.0)
-        if found and max(r.margin for r in found) < floor:
+                           weights.reader.max_tokens)
+        if found and max(r.margin for r in found) < weights.answerability.reader_no_answer:
             answer.support = "weak"
             answer.notes.append("The reader found no answer to the question in the paragraphs this answer cites.")
     return answer
@@ -277,22 +247,21 @@ def answer_pieces(text: str) -> list[str]:
 
 
 def answer_offline(question: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
-                   settings, decline_text: str, weights: dict | None = None, reader: Reader | None = None) -> Answer:
+                   settings, decline_text: str, weights: AnswererWeights | None = None,
+                   reader: Reader | None = None) -> Answer:
     weights = weights or load_weights()
-    q = QuestionTerms.of(question, weights.get("context_weight", CONTEXT_WEIGHT))
+    q = QuestionTerms.of(question, weights.context_weight)
     read = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
-    confidence, model, failed = estimate(q, read.ranked, contexts, idf, weights, read)
-    decline_below, confident_from = thresholds(model, settings)
+    confidence, failed = estimate(q, read.ranked, contexts, idf, weights.answerability, read)
+    decline_below, confident_from = thresholds(weights.answerability.features, settings)
     if not read.ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])
         return Answer(text=decline_text, refused=True, contexts=contexts, question=question.text, standalone=question,
-                      mode="offline",
-                      confidence=round(confidence, 4), support="declined", uncovered=missing)
-    compose = weights.get("compose") or DEFAULT_WEIGHTS["compose"]
-    chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, compose, spanned=read.carrier is not None)
+                      mode="offline", confidence=round(confidence, 4), support="declined", uncovered=missing)
+    chosen = choose(read.quoted, q, idf, settings.max_answer_sentences, weights.compose,
+                    spanned=read.carrier is not None)
     text, citations, span = compose_span_answer(chosen, read.found)
     missing = answerability.uncovered(q.asked, [c.text for c in citations])
     return Answer(text=text, citations=citations, refused=False, contexts=contexts, question=question.text,
-                  standalone=question,
-                  mode="offline", confidence=round(confidence, 4),
+                  standalone=question, mode="offline", confidence=round(confidence, 4),
                   support=answerability.support(confidence, False, confident_from), uncovered=missing, span=span)

@@ -3,16 +3,17 @@ features, and a linear score (weights fitted by benchmarks/tune_answerer.py: `pr
 
 The features: IDF-weighted coverage of the question's terms in the sentence, in the sentence with its neighbours
 and in the paragraph; question bigrams kept in order; whether the sentence holds what the question type asks for
-(`question_types.py`); the paragraph's dense similarity and BM25 score, and its rank. A follow-up ("Who ordered them?
-(follow-up to: Where were the strikes?)", see assistant/conversation.py) is scored on its own words: its type and terms come from the
-part the user typed, the carried question's terms count CONTEXT_WEIGHT as much. The reader (reader.py, spans.py)
-then reads the best paragraphs around their best sentences.
+(`question_types.py`); the paragraph's dense similarity and BM25 score, and its rank. A follow-up (a Question that
+carries earlier questions, see assistant/conversation.py) is scored on its own words: its type and terms come from
+the part the user typed, the carried questions' terms count `context_weight` (fitted, in the weights) as much. The
+reader (reader.py, spans.py) then reads the best paragraphs around their best sentences.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,9 @@ from assistant.answering.extractive.quotable import quotable
 from assistant.text.terms import Idf, split_sentences, terms, words
 from assistant.types import Context, Question
 
-CONTEXT_WEIGHT = 0.5  # weight of a follow-up's carried terms relative to its own
+if TYPE_CHECKING:
+    from assistant.answering.extractive.weights import RankingWeights
+
 _WH = re.compile(r"\b(what|who|whom|whose|when|where|which|why|how)\b", re.IGNORECASE)
 
 # Sentence features (ranking). All lie in [0, 1] except the similarities (cosine, in practice 0..1).
@@ -53,14 +56,14 @@ class QuestionTerms:
 
     text: str  # as retrieved (a follow-up with its context tag)
     asked: str  # the user's own words this turn
-    weights: dict[str, float]  # stemmed term -> weight (own terms 1, carried-only terms CONTEXT_WEIGHT)
+    weights: dict[str, float]  # stemmed term -> weight (own terms 1, carried-only terms `context_weight`)
     bigrams: set[tuple[str, str]]
     kind: str | None
     words: set[str]
     carried: list[str] = field(default_factory=list)  # a follow-up's earlier questions (the reader reads them)
 
     @classmethod
-    def of(cls, question: Question, context_weight: float = CONTEXT_WEIGHT) -> QuestionTerms:
+    def of(cls, question: Question, context_weight: float) -> QuestionTerms:
         asked, carried = question.asked, list(question.carried)
         own = terms(asked)
         weights = {t: context_weight for q in carried for t in terms(q)}
@@ -120,12 +123,8 @@ def lexical_candidates(q: QuestionTerms, contexts: list[Context], idf: Idf) -> l
     return candidates
 
 
-def linear(features: dict[str, float], model: dict[str, float]) -> float:
-    return model.get("bias", 0.0) + sum(w * features.get(f, 0.0) for f, w in model.items() if f != "bias")
-
-
 def score_sentences(question: QuestionTerms, question_vector: np.ndarray, contexts: list[Context], embedder,
-                    idf: Idf, weights: dict) -> list[Candidate]:
+                    idf: Idf, weights: RankingWeights) -> list[Candidate]:
     """The quotable sentences of the contexts with their features and ranking score, best first.
 
     With `prefilter_keep` = 0 (the shipped weights) the lexical pre-score is the ranking and no sentence is
@@ -140,10 +139,9 @@ def score_sentences(question: QuestionTerms, question_vector: np.ndarray, contex
         for cand in candidates:
             if id(cand.context) in dense_of:
                 cand.features["dense_paragraph"] = dense_of[id(cand.context)]
-    prefilter = weights.get("prefilter", weights.get("rank"))
     for cand in candidates:
-        cand.score = linear(cand.features, prefilter)
-    keep = int(weights.get("prefilter_keep", 0))
+        cand.score = weights.prefilter.score(cand.features)
+    keep = weights.prefilter_keep
     # ties broken by reading order (paragraph rank, then position) so that answers are deterministic
     candidates.sort(key=lambda c: (-c.score, c.rank, c.position))
     if keep <= 0:  # lexical ranking only: no sentence is embedded
@@ -152,5 +150,5 @@ def score_sentences(question: QuestionTerms, question_vector: np.ndarray, contex
     vectors = embedder.embed([c.text for c in kept])
     for cand, sim in zip(kept, vectors @ question_vector):
         cand.features["dense_sentence"] = float(sim)
-        cand.score = linear(cand.features, weights["rank"])
+        cand.score = weights.rank.score(cand.features)
     return sorted(kept, key=lambda c: (-c.score, c.rank, c.position))
