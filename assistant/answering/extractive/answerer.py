@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from assistant.answering.extractive import answerability, question_types, spans
 from assistant.answering.citations import STATEMENT_TERMS, claims_and_sentences
 from assistant.answering.extractive.ranking import Candidate, QuestionTerms, coverage, score_sentences
 from assistant.answering.extractive.reader import Reader, Reading
-from assistant.answering.extractive.soft_coverage import soft_coverage
+from assistant.answering.extractive.soft_coverage import QuestionTokens, soft_coverage
 from assistant.text.terms import Idf, terms
 from assistant.answering.extractive.weights import (AnswerabilityWeights, AnswererWeights, ComposeOptions,
                                                     DeclineModel, RankingWeights, load_weights)
@@ -92,17 +93,19 @@ def compose_answer(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
 
 
 def estimate(q: QuestionTerms, ranked: list[Candidate], contexts: list[Context], idf: Idf,
-             weights: AnswerabilityWeights, read: Read | None = None) -> tuple[float, list[str]]:
+             weights: AnswerabilityWeights, read: Read | None = None,
+             question_tokens: QuestionTokens | None = None) -> tuple[float, list[str]]:
     """(confidence, the necessary checks failed): P(the documents answer the
     question), calibrated, from the lexical features of the quoted sentence (the reader's, else the best by
     lexical score, `ranked[0]`) and the reader's scores (`read`). A failed necessary check declines whatever the
-    confidence, unless the reader lifts it (`reader_lifts`)."""
+    confidence, unless the reader lifts it (`reader_lifts`). `question_tokens`: the question's MiniLM word-piece
+    vectors when retrieval computed them (embeddings.embed_question); soft coverage computes them otherwise."""
     if not ranked:
         return 0.0, []
     model = weights.features
     uses_soft = "soft_coverage" in model.weights  # a model fitted without it skips its MiniLM pass
-    features = reading_features(q, read.quoted if read else ranked, contexts, idf, read,
-                                coverage=soft_coverage if uses_soft else None)
+    coverage = partial(soft_coverage, question_tokens=question_tokens) if uses_soft else None
+    features = reading_features(q, read.quoted if read else ranked, contexts, idf, read, coverage=coverage)
     confidence = model.probability(features)
     failed = answerability.checks_failed(q.asked, ranked, weights.checks)
     if failed and reader_lifts(failed, features["reader_margin"], read.found.text if read and read.found else None,
@@ -176,13 +179,14 @@ def read_and_rank(q: QuestionTerms, question_vector: np.ndarray, contexts: list[
 
 
 def rate(answer: Answer, question: Question, question_vector: np.ndarray, contexts: list[Context], idf: Idf, settings,
-         weights: AnswererWeights, reader: Reader | None = None) -> Answer:
+         weights: AnswererWeights, reader: Reader | None = None,
+         question_tokens: QuestionTokens | None = None) -> Answer:
     """Fill in an LLM answer's confidence, support and uncovered words from the same estimate the offline
     answerer declines on (the LLM's own refusal decides `refused`; this only labels the answer). The reader reads
     the paragraphs the answer cites: when it finds no answer in any of them, the answer is weakly supported."""
     q = QuestionTerms.of(question, weights.context_weight)
     read = read_and_rank(q, question_vector, contexts, None, idf, weights, reader) if contexts else Read([], [])
-    confidence, _ = estimate(q, read.ranked, contexts, idf, weights.answerability, read)
+    confidence, _ = estimate(q, read.ranked, contexts, idf, weights.answerability, read, question_tokens)
     if not answer.refused:  # the answer is only as good as the share of its statements a source verifies
         confidence *= supported_share(answer)
     answer.confidence = round(confidence, 4)
@@ -248,11 +252,11 @@ def answer_pieces(text: str) -> list[str]:
 
 def answer_offline(question: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
                    settings, decline_text: str, weights: AnswererWeights | None = None,
-                   reader: Reader | None = None) -> Answer:
+                   reader: Reader | None = None, question_tokens: QuestionTokens | None = None) -> Answer:
     weights = weights or load_weights()
     q = QuestionTerms.of(question, weights.context_weight)
     read = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
-    confidence, failed = estimate(q, read.ranked, contexts, idf, weights.answerability, read)
+    confidence, failed = estimate(q, read.ranked, contexts, idf, weights.answerability, read, question_tokens)
     decline_below, confident_from = thresholds(weights.answerability.features, settings)
     if not read.ranked or failed or confidence < decline_below:
         missing = answerability.uncovered(q.asked, [c.text for c in contexts])

@@ -18,8 +18,8 @@ on top of the window's: sentence- and window-level MiniLM cosine, the minimum ma
 same match weighted by each word's IDF, over the whole paragraph, or counting the rare question words matched
 below 0.5; gradient-boosted trees over all the features (no gain over the linear model).
 
-Cost: one MiniLM pass over the sentence (the question's word pieces come from its retrieval pass, which
-MiniLMEmbedder keeps): 15 ms p50 on a squad2 question here.
+Cost: one MiniLM pass over the sentence (the question's word pieces come from its retrieval pass when MiniLM
+embeds the index: the caller hands them over as `question_tokens`): 15 ms p50 on a squad2 question here.
 """
 
 from __future__ import annotations
@@ -28,23 +28,29 @@ import numpy as np
 
 from assistant.text.terms import terms
 
+QuestionTokens = tuple[np.ndarray, list[str]]  # unit vectors of a text's word pieces, and the pieces
+
 
 def _content(pieces: list[str]) -> list[int]:
     """Positions of the pieces that carry content: a word's continuation ("##ing") or a non-stop-word."""
     return [i for i, piece in enumerate(pieces) if piece.startswith("##") or terms(piece)]
 
 
-def soft_coverage(question: str, window: str, model=None) -> float:
+def soft_coverage(question: str, window: str, model=None, question_tokens: QuestionTokens | None = None) -> float:
     """Mean over the question's content word pieces of their best cosine with a word piece of `window` (0..1;
     the answerer passes its best sentence).
-    `model`: anything with MiniLM's `token_vectors`; by default the process's shared MiniLM."""
+    `model`: anything with MiniLM's `token_vectors`; by default the process's shared MiniLM. `question_tokens`:
+    the question's own, when the caller has them already (the answerer: from retrieval's pass)."""
     if not question.strip() or not window.strip():
         return 0.0
     if model is None:
         from assistant.index.embeddings import minilm
 
         model = minilm()
-    (q_vectors, q_pieces), (w_vectors, _) = model.token_vectors([question, window])
+    if question_tokens is None:
+        (q_vectors, q_pieces), (w_vectors, _) = model.token_vectors([question, window])
+    else:
+        (q_vectors, q_pieces), ((w_vectors, _),) = question_tokens, model.token_vectors([window])
     if not len(q_vectors) or not len(w_vectors):
         return 0.0
     keep = _content(q_pieces) or list(range(len(q_pieces)))
