@@ -38,13 +38,17 @@ def write_corpus(folder: Path, version: int = 1, documents: int = 7, paragraphs:
     return folder
 
 
-def cli(*args: str, index: Path, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    """Run `assistant ARGS` in a fresh process on `index` (ASSISTANT_* from `env`, e.g. FAULT_KILL_AFTER_BATCHES)."""
+def cli(*args: str, index: Path, timeout: float = 300, kill_after_batches: int | None = None,
+        **env: str) -> subprocess.CompletedProcess:
+    """Run `assistant ARGS` in a fresh process on `index` (ASSISTANT_* from `env`, e.g. INGEST_WINDOW); with
+    `kill_after_batches`, the process SIGKILLs itself after that many written batches (tests/kill_after.py)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     environ.update(ASSISTANT_INDEX_DIR=str(index), ASSISTANT_CORPUS_DIR=str(index.parent / "no-corpus"),
                    PYTHONPATH=str(ROOT))
     environ.update({f"ASSISTANT_{k.upper()}": str(v) for k, v in env.items()})
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
+    launcher = ["-m", "assistant.cli"] if kill_after_batches is None else [
+        str(Path(__file__).with_name("kill_after.py")), str(kill_after_batches)]
+    return subprocess.run([sys.executable, *launcher, *args], capture_output=True, text=True,
                           timeout=timeout, env=environ, cwd=index.parent)
 
 

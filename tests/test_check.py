@@ -22,7 +22,7 @@ def test_orphan_rows_of_an_interrupted_ingest(tmp_path):
     index = tmp_path / "index"
     corpus = write_corpus(tmp_path / "corpus", 1)
     assert cli("ingest", "--quiet", str(corpus), index=index, ingest_window="16", embed_batch_size="4",
-               fault_kill_after_batches="3").returncode < 0
+               kill_after_batches=3).returncode < 0
     checked = cli("check", index=index)
     assert checked.returncode == 1 and "belong to no committed document version" in checked.stdout
     repaired = cli("check", "--repair", index=index)

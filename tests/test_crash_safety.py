@@ -2,7 +2,7 @@
 command again, must leave exactly what a clean run leaves: the same documents, paragraph and chunk counts, no
 second versions, the same answers. While it lies crashed, readers see only whole document versions.
 
-`fault_kill_after_batches` (tests only) stops the process right after its N-th written batch; windows of 4 chunks
+`kill_after_batches` (tests/kill_after.py) stops the process right after its N-th written batch; windows of 4 chunks
 (with embedding batches of 4) make a small corpus take many batches, so every kind of write is interrupted
 somewhere in the parametrised range. Version 1 takes 17 writes (chunk rows at 1 and 4, a document row at 5 and 16,
 ...); version 2 takes 12 (chunk rows at 1 and 3, document rows at 4 and 10, an old version dropped at 5 and 8, the
@@ -66,7 +66,7 @@ def test_killed_while_adding_new_documents(tmp_path, clean, kill_after):
     corpus = write_corpus(tmp_path / "corpus", 1)
     index = tmp_path / "index"
     crashed = cli("ingest", "--quiet", str(corpus), index=index, **SMALL,
-                  fault_kill_after_batches=kill_after)
+                  kill_after_batches=kill_after)
     assert crashed.returncode == KILLED, crashed.stderr
     assert_whole_versions(index, versions_of(clean["v1"]))
     again = cli("ingest", "--quiet", str(corpus), index=index, **SMALL)
@@ -83,7 +83,7 @@ def test_killed_while_updating_documents(tmp_path, clean, kill_after):
     old.ingest([write_corpus(tmp_path / "corpus", 1)])
     corpus = write_corpus(tmp_path / "corpus", 2)
     crashed = cli("ingest", "--quiet", str(corpus), index=index, **SMALL,
-                  fault_kill_after_batches=kill_after)
+                  kill_after_batches=kill_after)
     assert crashed.returncode == KILLED, crashed.stderr
     assert_whole_versions(index, versions_of(clean["v1"], clean["v2"]))
     # a process that was already running keeps answering, from whole versions only
@@ -101,7 +101,7 @@ def test_killed_while_updating_documents(tmp_path, clean, kill_after):
 def test_killed_while_removing_a_document(tmp_path, clean, kill_after):
     index = tmp_path / "index"
     shutil.copytree(clean["index-v1"], index)
-    crashed = cli("remove", "doc4.txt", index=index, fault_kill_after_batches=kill_after)
+    crashed = cli("remove", "doc4.txt", index=index, kill_after_batches=kill_after)
     assert crashed.returncode == KILLED, crashed.stderr
     documents, rows = raw_rows(index)
     assert "doc4.txt" not in [d[0] for d in documents]  # gone for every reader at once
@@ -118,7 +118,7 @@ def test_killed_while_removing_a_document(tmp_path, clean, kill_after):
 def test_opening_a_crashed_index_removes_the_unfinished_version(tmp_path, clean):
     corpus = write_corpus(tmp_path / "corpus", 1)
     index = tmp_path / "index"
-    cli("ingest", "--quiet", str(corpus), index=index, **SMALL, fault_kill_after_batches=3)
+    cli("ingest", "--quiet", str(corpus), index=index, **SMALL, kill_after_batches=3)
     documents, rows = raw_rows(index)
     committed = {d[0] for d in documents}
     assert any(r.split("::")[0] not in committed for r in rows)  # an unfinished document's rows are there

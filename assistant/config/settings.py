@@ -128,9 +128,6 @@ class Settings(BaseSettings):
     follow_symlinks: bool = Field(
         False, description="Ingest: follow symbolic links that lead outside the ingested folder (off: they are "
         "reported and skipped). `assistant ingest --follow-symlinks` turns it on for one run.")
-    fault_kill_after_batches: int | None = Field(
-        None, ge=1, description="FOR TESTS ONLY: the process kills itself (SIGKILL) after this many written "
-        "batches of an ingest or removal, to test crash safety deterministically. Never set it otherwise.")
     top_k: int = Field(5, ge=1, le=50, description="Paragraphs handed to the answerer.")
     candidates: int = Field(30, ge=1, description="Candidates taken from each retriever before fusion.")
     hnsw_ef_search: int = Field(

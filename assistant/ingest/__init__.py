@@ -26,7 +26,6 @@ from pathlib import Path
 
 from assistant.errors import UnknownDocumentError
 from assistant.ingest import repair
-from assistant.ingest.faults import with_faults
 from assistant.ingest.pipeline import Pipeline
 from assistant.ingest.plan import Planner
 from assistant.types import Document, IngestReport
@@ -53,7 +52,6 @@ def ingest(store: Store, embedder, settings: Settings, paths: Sequence[str | Pat
     items = collect(list(paths), Limits.from_settings(settings), follow_symlinks=follow)
     first = next(items, None)  # a missing path raises here, before the lock is taken
     with store.writing() as found:
-        store = with_faults(store, settings)
         report.repaired += repair.before_write(store, embedder, found)
         planner = Planner(store.documents(), report)
         pipeline = Pipeline(store, embedder, settings.ingest_window, report, progress)
@@ -104,7 +102,6 @@ def _chain(first: Document | Skipped | None, rest):
 def remove(store: Store, embedder, settings: Settings, doc_id: str) -> None:
     """Remove one document. A document that an interrupted removal left half-removed is finished quietly."""
     with store.writing() as found:
-        store = with_faults(store, settings)
         repair.before_write(store, embedder, found)
         committed = any(d.doc_id == doc_id for d in store.documents())
         if not committed and not store.chunk_ids([doc_id]):
