@@ -20,7 +20,7 @@ import pytest
 from assistant.ingest.readers import Skipped, collect
 from assistant.ingest.readers.isolated import stop_reader
 from assistant.ingest.readers.limits import Limits
-from assistant.ui.uploads import discard_incoming, ingest_uploads, uploads_dir
+from assistant.ingest.uploads import discard_incoming, ingest_uploads, uploads_dir
 from assistant.ingest.readers.pdf import MAX_PAGE_CHARS
 from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
                            docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, three_page_pdf, word_file,

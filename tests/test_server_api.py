@@ -80,6 +80,23 @@ def assert_openai_error(response: httpx.Response, status: int, words: str) -> di
 
 
 # --- the server ---------------------------------------------------------------------------------------------
+def test_docs_describe_what_every_route_returns(server, http):
+    """Every route of the API names its response model, so /docs shows the shape of what comes back (and errors
+    in OpenAI's shape); the streamed routes also say they answer with server-sent events."""
+    schema = http.get("/openapi.json").json()
+    routes = [(path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    assert len(routes) >= 8
+    for path, method, op in routes:
+        ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+        assert "$ref" in ok, f"{method.upper()} {path} documents no response model"
+        if path.startswith("/v1/"):
+            assert op["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
+    streamed = {path for path, method, op in routes if "text/event-stream" in op["responses"]["200"]["content"]}
+    assert streamed == {"/v1/ask", "/v1/chat/completions"}
+    answer = schema["components"]["schemas"]["AnswerResponse"]["properties"]
+    assert {"answer", "refused", "citations", "confidence", "span"} <= set(answer)
+
+
 def test_serve_binds_loopback_and_serves_page_docs_health_with_a_csp_everywhere(server, http):
     assert server.url == f"http://127.0.0.1:{server.port}/" and f"API: {server.url}v1" in server.output()
     assert http.get("/healthz").json() == {"status": "ok", "documents": 2}

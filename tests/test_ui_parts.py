@@ -11,7 +11,7 @@ from assistant.config.masking import mask_url
 from assistant.ui import page_options, server_address
 from assistant.ui.blocks import backend_description, check_base_url
 from assistant.ui import render
-from assistant.ui.uploads import forget_upload, ingest_uploads, safe_name, uploads_dir
+from assistant.ingest.uploads import forget_upload, ingest_uploads, safe_name, uploads_dir
 
 PARAGRAPH = "The station was founded in 1987 by the geologist Hanna Voss. It has twelve   scientists."
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError
 from assistant.server import errors, openai_api, rest
+from assistant.server.responses import Health
 from assistant.server.security import SecurityHeaders, UploadedFilesGuard, UploadLimit, new_page_key
 from assistant.ui import build_ui, page_options
 
@@ -54,7 +55,8 @@ def create_app(assistant, write_lock: threading.Lock | None = None) -> FastAPI:
                                    swagger_favicon_url="/docs-assets/favicon.png",
                                    swagger_ui_parameters={"validatorUrl": None})
 
-    @app.get("/healthz", summary="Whether the server can read its index")
+    @app.get("/healthz", summary="Whether the server can read its index", response_model=Health,
+             response_model_exclude_none=True, responses={503: {"model": Health}})
     async def healthz():
         try:
             documents = len(await run_in_threadpool(assistant.documents))

@@ -23,15 +23,17 @@ from assistant.types import Answer
 from assistant.server import side_tasks
 from assistant.server.errors import ApiError
 from assistant.server.rest import begin_stream, sse, sse_response, stream_failed
+from assistant.server.responses import ERRORS, SSE, ChatCompletion, ModelList
 from assistant.server.schemas import ChatRequest, text_of
 from assistant.server.security import api_access
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERRORS)
 MODEL = "assistant"
 STARTED = int(time.time())
 
 
-@router.get("/models", dependencies=[Depends(api_access)], summary="The models this server answers as")
+@router.get("/models", dependencies=[Depends(api_access)], summary="The models this server answers as",
+            response_model=ModelList)
 def models() -> dict:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": STARTED,
                                         "owned_by": "assistant"}]}
@@ -104,7 +106,8 @@ def _question_and_history(body: ChatRequest) -> tuple[str, list[dict]]:
     return text_of(last), history
 
 
-@router.post("/chat/completions", dependencies=[Depends(api_access)], summary="OpenAI-compatible chat")
+@router.post("/chat/completions", dependencies=[Depends(api_access)], summary="OpenAI-compatible chat",
+             response_model=ChatCompletion, response_model_exclude_unset=True, responses={200: SSE})
 async def chat_completions(body: ChatRequest, request: Request):
     question, history = _question_and_history(body)
     assistant = request.app.state.assistant

@@ -21,11 +21,13 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.types import Answer
 from assistant.server.errors import ApiError, describe, error_body
+from assistant.server.responses import (ERRORS, SSE, AnswerResponse, Deleted, DocumentList, ParagraphWindow,
+                                        UploadResults)
 from assistant.server.schemas import AskRequest
 from assistant.server.security import api_access, paragraph_access
-from assistant.ui.uploads import display_name, forget_upload, ingest_uploads, safe_name, uploads_dir
+from assistant.ingest.uploads import display_name, forget_upload, ingest_uploads, safe_name, uploads_dir
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERRORS)
 MAX_CONTEXT = 5  # neighbours on each side a paragraph request may ask for
 
 
@@ -61,7 +63,8 @@ def sse_response(events: Iterator[str]) -> StreamingResponse:
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.post("/ask", dependencies=[Depends(api_access)], summary="Answer a question, citing paragraphs")
+@router.post("/ask", dependencies=[Depends(api_access)], summary="Answer a question, citing paragraphs",
+             response_model=AnswerResponse, responses={200: SSE})
 async def ask(body: AskRequest, request: Request):
     """Returns the JSON of `assistant ask --json`. With `stream: true`, server-sent events: `delta` events
     ({"text"}) as the answer is written, then one `answer` event with the final answer and its checked citations
@@ -84,7 +87,8 @@ async def ask(body: AskRequest, request: Request):
 
 
 # --- documents -------------------------------------------------------------------------------------------
-@router.get("/documents", dependencies=[Depends(api_access)], summary="List the indexed documents")
+@router.get("/documents", dependencies=[Depends(api_access)], summary="List the indexed documents",
+            response_model=DocumentList)
 def list_documents(request: Request) -> dict:
     assistant = _assistant(request)
     uploaded = str(uploads_dir(assistant.settings))
@@ -93,7 +97,8 @@ def list_documents(request: Request) -> dict:
          "uploaded": str(d.source).startswith(uploaded)} for d in assistant.documents()]}
 
 
-@router.post("/documents", dependencies=[Depends(api_access)], summary="Upload and index files")
+@router.post("/documents", dependencies=[Depends(api_access)], summary="Upload and index files",
+             response_model=UploadResults)
 def upload_documents(request: Request, files: Annotated[list[UploadFile], File(description="one or more files")]
                      ) -> dict:
     """Each file is checked (type, size limit `max_upload_mb`), stored under a safe name in uploads/ and
@@ -116,7 +121,8 @@ def upload_documents(request: Request, files: Annotated[list[UploadFile], File(d
     return {"object": "list", "results": results}
 
 
-@router.delete("/documents/{doc_id:path}", dependencies=[Depends(api_access)], summary="Remove a document")
+@router.delete("/documents/{doc_id:path}", dependencies=[Depends(api_access)], summary="Remove a document",
+               response_model=Deleted)
 def remove_document(doc_id: str, request: Request) -> dict:
     """Removes the document from the index (and its stored upload, if it was uploaded)."""
     state = request.app.state
@@ -128,7 +134,7 @@ def remove_document(doc_id: str, request: Request) -> dict:
 
 
 @router.get("/documents/{doc_id:path}/paragraphs/{number}", dependencies=[Depends(paragraph_access)],
-            summary="A paragraph with its neighbours")
+            summary="A paragraph with its neighbours", response_model=ParagraphWindow)
 def paragraph(doc_id: str, number: int, request: Request,
               context: Annotated[int, Query(ge=0, le=MAX_CONTEXT, description="neighbours on each side")] = 1
               ) -> dict:

@@ -61,7 +61,7 @@ def _warnings(host: str, settings: Settings) -> list[str]:
 
 def _sweep_uploads(max_age_s: float) -> None:
     """Forever: delete uploads gradio received that no handler took (ui.uploads.discard_stale_incoming)."""
-    from assistant.ui.uploads import discard_stale_incoming
+    from assistant.ingest.uploads import discard_stale_incoming
 
     while True:
         try:

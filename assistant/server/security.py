@@ -96,7 +96,7 @@ class UploadedFilesGuard:
         from pathlib import Path
         from urllib.parse import unquote
 
-        from assistant.ui.uploads import gradio_upload_folder
+        from assistant.ingest.uploads import gradio_upload_folder
 
         for prefix in ("/gradio_api/file=", "/gradio_api/file/", "/file=", "/file/"):
             if path.startswith(prefix):

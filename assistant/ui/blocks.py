@@ -23,7 +23,7 @@ from assistant.config.masking import mask_url
 from assistant.types import Answer
 from assistant.ingest.readers import SUPPORTED
 from assistant.ui import render
-from assistant.ui.uploads import forget_upload, ingest_uploads, uploads_dir
+from assistant.ingest.uploads import forget_upload, ingest_uploads, uploads_dir
 from assistant.text.wording import plural
 
 log = logging.getLogger(__name__)
