@@ -9,7 +9,7 @@ import pytest
 from assistant.config.settings import Settings
 from assistant.config.masking import mask_url
 from assistant.ui import page_options, server_address
-from assistant.ui.blocks import backend_description, check_base_url
+from assistant.ui.settings_tab import backend_description, check_base_url
 from assistant.ui import render
 from assistant.ingest.uploads import forget_upload, ingest_uploads, safe_name, uploads_dir
 
