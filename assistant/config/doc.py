@@ -1,7 +1,7 @@
 """docs/configuration.md, generated from the settings' own descriptions so the page cannot drift from the code.
 
     python -m assistant.config.doc            # rewrites docs/configuration.md
-    python -m assistant.config.doc --check    # exit 1 when the page is out of date (tests/test_docs.py)
+    python -m assistant.config.doc --check    # exit 1 when the page is out of date (tests/e2e/test_docs.py)
 
 Sections follow the `# --- name ---` comments in `assistant/config/settings.py`; a default computed at run time (where
 the index is found, the corpus) is described, not shown.

@@ -5,13 +5,13 @@ llama-cpp-python has no wheel for this Python and compiles for about 7 minutes. 
 virtualenv of their own and points LLAMA_CPP_PYTHON at it, so CI runs this test. To run it yourself:
 
     CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install 'llama-cpp-python[server]' gguf
-    .venv/bin/python -m pytest tests/test_llama_cpp.py -q
+    .venv/bin/python -m pytest tests/e2e/test_llama_cpp.py -q
 
 or install them into another virtualenv and point at its interpreter (the server and the GGUF writer run
 there, the test here):
 
     python -m venv /tmp/llama && CMAKE_ARGS="-DGGML_NATIVE=OFF" /tmp/llama/bin/pip install 'llama-cpp-python[server]' gguf
-    LLAMA_CPP_PYTHON=/tmp/llama/bin/python .venv/bin/python -m pytest tests/test_llama_cpp.py -q
+    LLAMA_CPP_PYTHON=/tmp/llama/bin/python .venv/bin/python -m pytest tests/e2e/test_llama_cpp.py -q
 
 The model's text is gibberish; what is checked is that our client, its streaming and usage accounting work
 against a real OpenAI-compatible server that we did not write.
@@ -34,7 +34,7 @@ from assistant import Answer, Assistant
 
 pytestmark = pytest.mark.llama_cpp
 LLAMA_PYTHON = os.environ.get("LLAMA_CPP_PYTHON") or sys.executable
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/, where tiny_gguf.py is
 
 
 def _importable(python: str, *modules: str) -> bool:

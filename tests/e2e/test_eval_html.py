@@ -14,7 +14,7 @@ from assistant.evaluation import EvalReport, apply_gate, run_suite, write_report
 from assistant.evaluation.html import render_html
 from assistant.evaluation.metrics import summarize
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_SUITE = ROOT / "benchmarks" / "suites" / "seed_article.qa.jsonl"
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.config.settings import Settings, shipped
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_subpackage_is_listed_for_the_wheel():
