@@ -3,24 +3,20 @@
     python -m assistant.config.doc            # rewrites docs/configuration.md
     python -m assistant.config.doc --check    # exit 1 when the page is out of date (tests/e2e/test_docs.py)
 
-Sections follow the `# --- name ---` comments in `assistant/config/settings.py`; a default computed at run time (where
-the index is found, the corpus) is described, not shown.
+One section per settings group (`GROUPS` in assistant/config/settings.py: its docstring's first sentence is the
+title); a default computed at run time (where the index is found, the corpus) is described, not shown.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
-import re
 import sys
 
 from pydantic import AliasChoices
 
-from assistant.config.settings import PACKAGE, Settings
+from assistant.config.settings import GROUPS, PACKAGE, Settings
 
 PAGE = PACKAGE.parent / "docs" / "configuration.md"
-SECTION = re.compile(r"^\s*# --- (.+?) -+\s*$")
-FIELD = re.compile(r"^    ([a-z_][a-z0-9_]*)\s*:")
 
 INTRO = """# Configuration
 
@@ -38,15 +34,13 @@ ASSISTANT_CHROMA_HOST=127.0.0.1 ASSISTANT_CHROMA_PORT=8000 assistant ingest corp
 """
 
 
-def sections() -> list[tuple[str, list[str]]]:
-    """The settings' fields in source order, grouped under the section comments."""
-    groups: list[tuple[str, list[str]]] = [("general", [])]
-    for line in inspect.getsource(Settings).splitlines():
-        if match := SECTION.match(line):
-            groups.append((match.group(1), []))
-        elif (match := FIELD.match(line)) and match.group(1) in Settings.model_fields:
-            groups[-1][1].append(match.group(1))
-    return [(title, names) for title, names in groups if names]
+def sections() -> list[tuple[str, str, list[str]]]:
+    """(title, what the group is for, its fields in source order) per settings group."""
+    out = []
+    for group in GROUPS:
+        title, _, about = (group.__doc__ or group.__name__).partition(": ")
+        out.append((title, about.strip(), list(group.model_fields)))
+    return out
 
 
 def variables(name: str) -> str:
@@ -69,9 +63,9 @@ def default(name: str) -> str:
 
 def render() -> str:
     parts = [INTRO]
-    for title, names in sections():
-        parts.append(f"\n## {title[0].upper()}{title[1:]}\n\n| setting (`assistant.toml` key) | environment | default | what |\n"
-                     "|---|---|---|---|\n")
+    for title, about, names in sections():
+        parts.append(f"\n## {title}\n\n{about[0].upper()}{about[1:]}\n\n"
+                     "| setting (`assistant.toml` key) | environment | default | what |\n|---|---|---|---|\n")
         for name in names:
             description = " ".join((Settings.model_fields[name].description or "").split()).replace("|", "\\|")
             parts.append(f"| `{name}` | {variables(name)} | {default(name)} | {description} |\n")

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -91,13 +91,17 @@ class _TomlSource(TomlConfigSettingsSource):
         return data
 
 
-class Settings(BaseSettings):
-    """Everything a user can configure. Every field says what it does."""
+def _none_if_blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_ignore_empty=True, extra="forbid",
-                                      validate_assignment=True, populate_by_name=True)
 
-    # --- where things live -------------------------------------------------------------------------
+# One group of fields per concern. Settings is all of them at once (the names, the environment variables and the
+# assistant.toml keys stay flat), and a part that reads only one concern can say so in its signature
+# (`Limits.from_settings(settings: ReadingLimits)`). docs/configuration.md has one section per group, in the
+# order of GROUPS.
+class StorageSettings(BaseModel):
+    """Where things live: the index, the documents indexed first, the prompts."""
+
     index_dir: Path = Field(default_factory=_default_index,
                             description="Folder of the persistent Chroma index. Default: index/ in the working "
                             "directory; else the nearest index/ above it (or the one beside an assistant.toml); else "
@@ -110,7 +114,21 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default_factory=lambda: shipped("prompts"), description="Folder of prompt templates "
                               "(*.txt); files it lacks fall back to the shipped ones.")
 
-    # --- embeddings and retrieval ---------------------------------------------------------------------
+    @field_validator("chroma_host", mode="before")
+    @classmethod
+    def _blank_host_is_none(cls, value: Any) -> Any:
+        return _none_if_blank(value)
+
+    @field_validator("index_dir", "corpus_dir", "prompts_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Relative folders are taken from the working directory once, when the settings are made."""
+        return value.expanduser() if value.expanduser().is_absolute() else Path.cwd() / value.expanduser()
+
+
+class RetrievalSettings(BaseModel):
+    """Embeddings and retrieval: how paragraphs are embedded, ingested and found."""
+
     embedding: str = Field(
         "minilm",
         description="Embedding model: 'minilm' (offline ONNX all-MiniLM-L6-v2) or 'openai:<model>' "
@@ -136,7 +154,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this for retrieval.")
 
-    # --- answering ------------------------------------------------------------------------------------
+
+class AnsweringSettings(BaseModel):
+    """Answering: the offline answerer's length and its decline and confidence thresholds."""
+
     answer_mode: Literal["offline", "llm"] = Field(
         "offline", description="'offline': extractive answers from the documents; 'llm': an OpenAI-compatible model."
     )
@@ -151,7 +172,10 @@ class Settings(BaseSettings):
         "are labelled 'weakly supported'. Default: the value fitted with the answerer's weights."
     )
 
-    # --- LLM (answer_mode = 'llm') ---------------------------------------------------------------------
+
+class LLMSettings(BaseModel):
+    """LLM (answer_mode = 'llm'): the OpenAI-compatible server, its limits, prices and citation check."""
+
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
         description="API key (from OPENAI_API_KEY). Never logged.")
@@ -198,7 +222,20 @@ class Settings(BaseSettings):
         6, ge=1, le=50, description="Most recent conversation turns used to rewrite a follow-up question."
     )
 
-    # --- reading files (every file, from the CLI, the Python API and uploads) ---------------------------
+    @field_validator("openai_base_url", mode="before")
+    @classmethod
+    def _blank_url_is_none(cls, value: Any) -> Any:
+        return _none_if_blank(value)
+
+    @property
+    def llm_deadline_seconds(self) -> float:
+        """The question's LLM deadline in seconds (see llm_deadline)."""
+        return self.llm_deadline or self.llm_timeout * (self.llm_retries + 1)
+
+
+class ReadingLimits(BaseModel):
+    """Reading files (every file, from the CLI, the Python API and uploads): what a file may cost."""
+
     max_file_mb: float = Field(200.0, gt=0, description="Largest file read, in MB on disk; larger files are "
                                "skipped with a reason. Uploads have their own, smaller max_upload_mb.")
     max_text_mb: float = Field(
@@ -235,7 +272,10 @@ class Settings(BaseSettings):
         "the file skipped with a reason. pdfminer lays out some 20-60 KB of text a second on 2 cores, so a PDF "
         "near max_text_mb takes 15-40 minutes.")
 
-    # --- UI -------------------------------------------------------------------------------------------
+
+class ServerSettings(BaseModel):
+    """The server (page and API): where it listens, who may use it, uploads."""
+
     ui_host: str = Field("127.0.0.1", description="Address the server (page and API) binds to "
                          "(GRADIO_SERVER_NAME also works).")
     ui_port: int = Field(7860, description="Server port (GRADIO_SERVER_PORT also works).")
@@ -249,16 +289,21 @@ class Settings(BaseSettings):
         "the page then asks for it as its login password, unless ui_auth sets the page's own login. Unset: /v1 is "
         "open, unless the page requires a login (ui_auth), in which case /v1 is closed. Never logged.")
 
-    @field_validator("chroma_host", "openai_base_url", "ui_auth", "api_key", mode="before")
+    @field_validator("ui_auth", "api_key", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blank_login_is_none(cls, value: Any) -> Any:
+        return _none_if_blank(value)
 
-    @field_validator("index_dir", "corpus_dir", "prompts_dir", mode="after")
-    @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        """Relative folders are taken from the working directory once, when the settings are made."""
-        return value.expanduser() if value.expanduser().is_absolute() else Path.cwd() / value.expanduser()
+
+GROUPS = (StorageSettings, RetrievalSettings, AnsweringSettings, LLMSettings, ReadingLimits, ServerSettings)
+
+
+class Settings(BaseSettings, ServerSettings, ReadingLimits, LLMSettings, AnsweringSettings, RetrievalSettings,
+               StorageSettings):
+    """Everything a user can configure: the groups above, in one object. Every field says what it does."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_ignore_empty=True, extra="forbid",
+                                      validate_assignment=True, populate_by_name=True)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -276,11 +321,6 @@ class Settings(BaseSettings):
             return cls(**{k: v for k, v in overrides.items() if v is not None})
         finally:
             _CONFIG_FILE.reset(token)
-
-    @property
-    def llm_deadline_seconds(self) -> float:
-        """The question's LLM deadline in seconds (see llm_deadline)."""
-        return self.llm_deadline or self.llm_timeout * (self.llm_retries + 1)
 
     @property
     def uses_chroma_server(self) -> bool:

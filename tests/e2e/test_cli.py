@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
+from cli_support import run
 from conftest import ROOT, SEED_DOC
-
-
-def run(args, env_extra, check=True, **kw):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(env_extra)
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=kw.get("cwd", ROOT), timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import struct
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from assistant.ingest.readers.pdf import MAX_PAGE_CHARS
 from hostile_files import (BAD_XML, LAUGHS, crowded_page_pdf, damaged_pdf, deflate_bomb_pdf, docx_with_document_xml,
                            docx_with_renamed_main_part, run_length_bomb_pdf, text_pdf, three_page_pdf, word_file,
                            zip_bomb_docx, zip_bytes)
-from test_cli import run
+from cli_support import run
 
 GOOD = "Harbour report\n\nThe harbour of Kelvara was dredged in 1999 by the Marigold company.\n"
 UTF16_TEXT = "Grüße aus Köln\n\nDer Dom von Köln wurde 1880 vollendet, nach mehr als sechs Jahrhunderten.\n"
@@ -275,8 +276,8 @@ def test_a_size_the_directory_understates_is_caught_while_streaming(tmp_path):
     central = data.rfind(b"PK\x01\x02")
     data[central + 24:central + 28] = struct.pack("<I", 1024)  # uncompressed size in the central directory
     path.write_bytes(bytes(data))
-    item = only(path, Limits(max_file_bytes=10**9, max_expanded_bytes=10**9, max_xml_bytes=10**9, max_ratio=10**6,
-                             max_text_bytes=10**9))
+    item = only(path, replace(Limits.defaults(), max_file_bytes=10**9, max_expanded_bytes=10**9, max_xml_bytes=10**9,
+                              max_ratio=10**6, max_text_bytes=10**9))
     assert isinstance(item, Skipped) and ("damaged" in item.reason or "max_expanded_mb" in item.reason), item
 
 

@@ -32,6 +32,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config.settings import ReadingLimits
 from assistant.ingest.readers.base import ReaderError
 
 MB = 1_048_576
@@ -44,33 +45,32 @@ _CHUNK = 1 << 16
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)\b([^>\[]*)(\[)?", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Limits:
-    """The caps, in bytes and as a ratio, from the Settings fields max_file_mb, max_expanded_mb, max_xml_mb,
-    max_compression_ratio, max_text_mb, max_document_paragraphs, max_reader_mb and max_read_seconds (`Limits.from_settings(settings)`; `Limits.defaults()` uses their default
-    values)."""
+    """The caps, in bytes and as a ratio, from the reading-limit settings (config.settings.ReadingLimits:
+    max_file_mb, max_expanded_mb, max_xml_mb, max_compression_ratio, max_text_mb, max_document_paragraphs,
+    max_reader_mb, max_read_seconds). The numbers live there only: `from_settings(settings)`, or `defaults()` for
+    the fields' defaults."""
 
     max_file_bytes: int
     max_expanded_bytes: int
     max_xml_bytes: int
     max_ratio: float
     max_text_bytes: int
-    max_paragraphs: int = 100_000
-    max_reader_bytes: int = 768 * MB
-    max_read_seconds: float = 1800.0
+    max_paragraphs: int
+    max_reader_bytes: int
+    max_read_seconds: float
 
     @classmethod
-    def from_settings(cls, settings) -> "Limits":
-        return cls(int(settings.max_file_mb * MB), int(settings.max_expanded_mb * MB), int(settings.max_xml_mb * MB),
-                   float(settings.max_compression_ratio), int(settings.max_text_mb * MB),
-                   int(settings.max_document_paragraphs), int(settings.max_reader_mb * MB),
-                   float(settings.max_read_seconds))
+    def from_settings(cls, settings: ReadingLimits) -> Limits:
+        return cls(max_file_bytes=int(settings.max_file_mb * MB), max_expanded_bytes=int(settings.max_expanded_mb * MB),
+                   max_xml_bytes=int(settings.max_xml_mb * MB), max_ratio=float(settings.max_compression_ratio),
+                   max_text_bytes=int(settings.max_text_mb * MB), max_paragraphs=int(settings.max_document_paragraphs),
+                   max_reader_bytes=int(settings.max_reader_mb * MB), max_read_seconds=float(settings.max_read_seconds))
 
     @classmethod
-    def defaults(cls) -> "Limits":
-        from assistant.config.settings import Settings
-
-        return cls.from_settings(Settings.model_construct())  # the fields' defaults, no environment or file
+    def defaults(cls) -> Limits:
+        return cls.from_settings(ReadingLimits())  # the fields' defaults, no environment or file
 
 
 def _mb(size: float) -> str:

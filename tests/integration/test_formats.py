@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assistant.ingest.readers import SUPPORTED, Skipped, collect
 from hostile_files import three_page_pdf
-from test_cli import run
+from cli_support import run
 
 
 def only(path: Path):
