@@ -1,6 +1,6 @@
 """Citation markers: the one definition of what `[1]` looks like in an answer.
 
-The checker (answering/citations.py), the follow-up condenser (chat.py), the refusal detector (answering/llm.py)
+The checker (answering/citations.py), the follow-up condenser (conversation.py), the refusal detector (answering/generative/answerer.py)
 and the page renderer (ui/render.py) all find markers with this module, so a marker the checker accepts is also
 one the page links and the condenser strips. Accepted forms: `[1]`, `[1, 2]`, `[1][2]`, `[1-3]`, `[^1]`,
 `[source 1]`, `【1】`; `[-1]` and `[0]` are markers too, pointing to no source (the checker removes them). A range expands to at most 21 numbers (a typo such as `[1-900]` is taken as its bounds).
