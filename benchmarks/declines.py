@@ -4,7 +4,7 @@
 
 Every set is built from ../shared/datasets/ with fixed seeds and asked through `Assistant.ask` (the default,
 offline answerer). Nothing here is fitted: the decline model is fitted on squad2_train by
-benchmarks/tune_answerer.py; these dev sets are only reported.
+training/tune_answerer.py; these dev sets are only reported.
 
 Sets:
 - squad2_dev: 140 answerable questions, 60 adversarial unanswerable ones (SQuAD 2.0's own).
@@ -87,7 +87,7 @@ def answer_still_there(cut_path: Path, questions: list[dict], ids: set[str]) -> 
 
     The benchmark cuts paragraphs, not facts: a Wikipedia article often says a thing twice ("the Court of Justice"
     in its introduction and again in its section). These are reported apart because some of them are answerable
-    still. benchmarks/answerability_data.py leaves such questions out of the training negatives for that reason."""
+    still. training/answerability_data.py leaves such questions out of the training negatives for that reason."""
     from assistant.evaluation.metrics import answer_match
 
     paragraphs = [p for doc in c.read_jsonl(cut_path) for p in doc["text"].split("\n\n")]

@@ -14,7 +14,7 @@ mid-sentence marker) and the cited paragraph:
 - `missing`: the rarest claim term the paragraph lacks (names, numbers, dates), relative to the claim's rarest.
 A logistic model over these (scorer.LinearScorer) gives a support probability; below `threshold` the citation is
 unsupported. The weights and threshold (assistant/data/citation_check.json) were fitted on SQuAD 2.0 *train*
-questions (benchmarks/citation_check.py --tune) and are measured on the dev questions; see
+questions (training/tune_citation_check.py) and are measured on the dev questions; see
 benchmarks/results/citation_check.json.
 
 A sentence that cites several sources ("X and Y [1][2]") may be supported only jointly: each citation then

@@ -213,7 +213,7 @@ class LLMSettings(BaseModel):
     )
     citation_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Support probability a citation needs to count as verified "
-        "(default: the value fitted by benchmarks/citation_check.py --tune)."
+        "(default: the value fitted by training/tune_citation_check.py)."
     )
     chat_history_file: Path | None = Field(
         None, description="Where `assistant chat` keeps the lines you typed (readline history; default: "

@@ -18,8 +18,8 @@ Features (from the best sentence, its paragraph and the retrieved paragraphs; `F
   or a role whose number or name is not bound to the asked thing; a date or an amount of money asked for and
   none given (`question_types.py`); a negation the text lacks;
 
-The model and its calibration are fitted by benchmarks/tune_answerer.py on SQuAD 2.0 *train* questions and the
-negatives generated from them (benchmarks/answerability_data.py: the gold paragraph hidden, another corpus, and
+The model and its calibration are fitted by training/tune_answerer.py on SQuAD 2.0 *train* questions and the
+negatives generated from them (training/answerability_data.py: the gold paragraph hidden, another corpus, and
 SQuAD's adversarial questions). `confidence` is calibrated (Platt scaling on cross-validated scores), with
 answerable and unanswerable questions weighted equally: read it as the probability for a question that is a
 priori as likely to be answerable as not. The thresholds between "declined", "weak" and "confident" are fitted

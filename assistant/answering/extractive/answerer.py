@@ -17,7 +17,7 @@ sentence that carries it, or it declines.
    paragraph it cites, and no paragraph is cited for nothing. `Answer.span` gives the span's paragraph and offsets.
 
 The weights live in `assistant/data/answerer.json` (typed and checked by `weights.py`), fitted on SQuAD 2.0
-train questions by `benchmarks/tune_answerer.py`, whose docstring documents every step; the reader's card is
+train questions by `training/tune_answerer.py`, whose docstring documents every step; the reader's card is
 `assistant/data/reader.md`.
 """
 

@@ -1,5 +1,5 @@
 """Sentence ranking for the offline answerer: every quotable sentence of the retrieved paragraphs, its lexical
-features, and a linear score (weights fitted by benchmarks/tune_answerer.py: `prefilter`, `rank`).
+features, and a linear score (weights fitted by training/tune_answerer.py: `prefilter`, `rank`).
 
 The features: IDF-weighted coverage of the question's terms in the sentence, in the sentence with its neighbours
 and in the paragraph; question bigrams kept in order; whether the sentence holds what the question type asks for

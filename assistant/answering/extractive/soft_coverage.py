@@ -7,7 +7,7 @@ fact is not) shares its topic words with the sentence but not the rest. Here eve
 matched to its most similar word piece of the sentence (cosine of MiniLM's last hidden states, each in its own
 context) and the matches are averaged over the question's content pieces (stop words and punctuation left out).
 
-Measured on the answerability training data (benchmarks/tune_answerer.py, SQuAD 2.0 train questions,
+Measured on the answerability training data (training/tune_answerer.py, SQuAD 2.0 train questions,
 cross-validated by article), as one more feature of the decline model: AUC answerable vs near-topic 0.850 ->
 0.861; at 3 % of answerable questions declined, near-topic declined 28.5 % -> 32.1 %, off-corpus 79.8 % -> 84.5 %.
 The same match over the answer window (the sentence and its neighbours) did a little better (0.867; 32.9 % /

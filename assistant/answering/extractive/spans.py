@@ -3,7 +3,7 @@ the sentence that carries it.
 
 The answerer reads the top `reader_passages` paragraphs by retrieval rank, each as one window centred on its best
 sentence by the lexical ranker (`ranking.score_sentences`), in one batch (`reader.Reader.read`). The span with
-the largest margin over "no answer" wins (benchmarks/tune_answerer.py compares other rules on train questions).
+the largest margin over "no answer" wins (training/tune_answerer.py compares other rules on train questions).
 The answer then opens with that span and quotes the sentence that holds it, so the citation follows the span.
 """
 

@@ -1,4 +1,4 @@
-"""The offline answerer's weights (assistant/data/answerer.json, fitted by benchmarks/tune_answerer.py), typed.
+"""The offline answerer's weights (assistant/data/answerer.json, fitted by training/tune_answerer.py), typed.
 
 `RankingWeights` is what ranking and reading need (tune_answerer.py builds it before anything else is fitted);
 `AnswererWeights` adds how answers are composed and when they are declined. Every field is required: a file

@@ -30,7 +30,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import _common as c
+from benchmarks import _common as c
 
 KINDS = ("answerable", "near_topic", "off_corpus", "adversarial")
 CACHE_FILE = c.CACHE / "answerability" / "examples.pkl"
@@ -130,8 +130,12 @@ def load(folder: Path | None = None) -> list[Example]:
     folder = folder or c.require("squad2_train.qa.jsonl", "squad2_dev.corpus.jsonl", "news_dev.corpus.jsonl")
     key = {"train": (folder / "squad2_train.qa.jsonl").stat().st_size, "seed": SEED}
     if CACHE_FILE.is_file():
-        with CACHE_FILE.open("rb") as fh:
-            cached = pickle.load(fh)
+        try:
+            with CACHE_FILE.open("rb") as fh:
+                cached = pickle.load(fh)
+        except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as exc:  # written by older code
+            print(f"rebuilding {CACHE_FILE} ({type(exc).__name__}: {exc})")
+            cached = {}
         if cached.get("key") == key:
             return [Example(**fields) for fields in cached["examples"]]
     examples = build(folder)

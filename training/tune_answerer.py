@@ -1,8 +1,8 @@
 """Fit the offline answerer on SQuAD 2.0 train questions and write assistant/data/answerer.json.
 
-    python benchmarks/tune_answerer.py [--target-declined 0.03] [--passages 4] [--max-tokens 160] [--dry-run]
+    python training/tune_answerer.py [--target-declined 0.03] [--passages 4] [--max-tokens 160] [--dry-run]
 
-Data: ../shared/datasets/squad2_train.qa.jsonl and what benchmarks/answerability_data.py generates from it
+Data: ../shared/datasets/squad2_train.qa.jsonl and what training/answerability_data.py generates from it
 (answerable questions; the same with the gold paragraph hidden; asked against other corpora; SQuAD's adversarial
 ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them. The reader
 (assistant/data/reader.onnx) was trained on other SQuAD train articles (training/, assistant/data/reader.md).
@@ -50,8 +50,12 @@ from pathlib import Path
 
 import numpy as np
 
-import _common as c
-import answerability_data as data
+if __package__ in (None, ""):  # `python training/tune_answerer.py` from anywhere: the checkout's root first
+    import sys
+
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+from benchmarks import _common as c  # noqa: E402  (datasets, cached indexes, tables: shared with benchmarks/)
+from training import answerability_data as data  # noqa: E402
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
 COMPOSE_GRID = {"keep_within": [0.0, 0.5, 1.0, 2.0, 3.0], "other_paragraph_within": [0.0, 0.5, 1.0, 2.0, 3.0],
@@ -206,8 +210,8 @@ class CachedCoverage(PairCache):
 
 
 class CachedReader:
-    """The shipped reader (`assistant.answering.extractive.reader`) behind a disk cache of its readings, keyed by the model
-    file's hash: refitting the decline model should not read 6,000 questions again."""
+    """The shipped reader (`assistant.answering.extractive.reader`) behind a disk cache of its readings, keyed by
+    the model file's hash: refitting the decline model should not read 6,000 questions again."""
 
     def __init__(self) -> None:
         import hashlib
@@ -218,7 +222,11 @@ class CachedReader:
         self.reader = shared_reader()
         model = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()[:12]
         self.file = c.CACHE / "answerability" / f"reader-{model}.pkl"
-        self.cache = pickle.loads(self.file.read_bytes()) if self.file.is_file() else {}
+        try:
+            self.cache = pickle.loads(self.file.read_bytes()) if self.file.is_file() else {}
+        except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as exc:  # written by older code
+            print(f"reading again: {self.file} cannot be used ({type(exc).__name__}: {exc})")
+            self.cache = {}
         self.ms: list[float] = []
 
     def read(self, question: str, passages: list, max_tokens: int = 160) -> list:
@@ -621,11 +629,11 @@ def main() -> None:
         train["reader_ms_per_question (uncached runs)"] = {"p50": round(float(np.median(reader.ms)), 1),
                                                            "p95": round(float(np.quantile(reader.ms, 0.95)), 1)}
     out = {
-        "about": "Offline answerer weights; fitted by benchmarks/tune_answerer.py (features in "
+        "about": "Offline answerer weights; fitted by training/tune_answerer.py (features in "
                  "assistant/answering/extractive/answerability.py, spans.py and answerer.py; the file's shape in "
                  "weights.py).",
         "fitted_on": "SQuAD 2.0 train questions (squad2_train.qa.jsonl) and the negatives "
-                     "benchmarks/answerability_data.py generates from them; the reader (assistant/data/reader.onnx) "
+                     "training/answerability_data.py generates from them; the reader (assistant/data/reader.onnx) "
                      "was trained on other SQuAD train articles (assistant/data/reader.md)",
         **weights, "answerability": answerability, "train": train,
     }
