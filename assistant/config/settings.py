@@ -113,6 +113,9 @@ class StorageSettings(BaseModel):
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
     prompts_dir: Path = Field(default_factory=lambda: shipped("prompts"), description="Folder of prompt templates "
                               "(*.txt); files it lacks fall back to the shipped ones.")
+    eval_cache: Path | None = Field(
+        None, description="Where `assistant eval` keeps an index per suite corpus (never your main index); default: "
+        "assistant/eval in $XDG_CACHE_HOME, else in ~/.cache.")
 
     @field_validator("chroma_host", mode="before")
     @classmethod

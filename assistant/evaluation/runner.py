@@ -36,10 +36,10 @@ ROUND = 6  # digits kept for scores: float noise in the last bits must not chang
 
 
 # --- the per-suite index ---------------------------------------------------------------------------------
-def cache_root() -> Path:
-    """ASSISTANT_EVAL_CACHE, else $XDG_CACHE_HOME/assistant/eval, else ~/.cache/assistant/eval."""
-    if os.environ.get("ASSISTANT_EVAL_CACHE"):
-        return Path(os.environ["ASSISTANT_EVAL_CACHE"]).expanduser()
+def cache_root(settings: Settings) -> Path:
+    """settings.eval_cache (ASSISTANT_EVAL_CACHE), else $XDG_CACHE_HOME/assistant/eval, else ~/.cache/assistant/eval."""
+    if settings.eval_cache is not None:
+        return settings.eval_cache.expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "assistant" / "eval"
 
@@ -58,7 +58,7 @@ def eval_index_dir(corpus: Path, settings: Settings) -> Path:
     where = hashlib.sha256(str(corpus).encode()).hexdigest()[:8]
     what = hashlib.sha256(f"{corpus_hash(corpus)}|{settings.embedding}".encode()).hexdigest()[:12]
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", corpus.name)[:40] or "corpus"
-    return cache_root() / f"{slug}-{where}-{what}"
+    return cache_root(settings) / f"{slug}-{where}-{what}"
 
 
 def make_assistant(corpus: Path, index_dir: Path | None = None, mode: str | None = None,

@@ -4,7 +4,7 @@ The shipped ones are package data (see `settings.shipped`), so an installed whee
 
 from __future__ import annotations
 
-import re
+import string
 from pathlib import Path
 
 from assistant.config.settings import shipped
@@ -22,11 +22,16 @@ def load_prompts(folder: Path) -> dict[str, str]:
     return prompts
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+class PromptTemplate(string.Template):
+    """string.Template with the prompts' `{name}` placeholders. Substitution is one pass over the template: what a
+    value holds is never read as a placeholder (a document paragraph that says "{decline_marker}" stays those
+    words, not the decline marker), and other braces (the JSON a judge prompt shows) stay as they are."""
+
+    delimiter = "{"
+    idpattern = r"\w+"
+    pattern = r"""\{(?:(?P<named>\w+)\}|(?P<braced>(?!x)x)|(?P<escaped>(?!x)x)|(?P<invalid>(?!x)x))"""
 
 
 def render(template: str, **values: str) -> str:
-    """Fill the template's {name} placeholders in one pass: what a value holds is never read as a placeholder
-    (a document paragraph that says "{decline_marker}" stays those words, not the decline marker), and other braces
-    in the template stay as they are."""
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)] if m.group(1) in values else m.group(0), template)
+    """Fill the template's {name} placeholders (PromptTemplate); a placeholder with no value stays as written."""
+    return PromptTemplate(template).safe_substitute(values)
