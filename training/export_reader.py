@@ -7,7 +7,7 @@
    in torch and by the int8 model in onnxruntime. Reported: how often the best span is the same, how far the
    no-answer margin and the answerable logit move, and each model's AUC and exact-span rate. Written to
    training/.cache/parity.json, and a handful of the examples with the float model's outputs to
-   assistant/data/reader_parity.json, which tests/integration/test_reader.py checks the shipped int8 model against in CI
+   assistant/data/reader_parity.json, which tests/integration/answering/test_reader.py checks the shipped int8 model against in CI
    (where there is no torch).
 
     python -m training.export_reader [--weights training/.cache/run/checkpoint.pt]

@@ -27,7 +27,7 @@ variable counts as unset; an unknown key in `assistant.toml` is an error that na
 
 A Chroma server for data that outgrows one machine (many writers, one index):
 
-<!-- docs-test: not run (starts a Chroma server that runs until stopped; tests/integration/test_chroma_server.py runs both steps) -->
+<!-- docs-test: not run (starts a Chroma server that runs until stopped; tests/integration/index/test_chroma_server.py runs both steps) -->
 ```bash
 chroma run --path /data/chroma --host 127.0.0.1 --port 8000
 ASSISTANT_CHROMA_HOST=127.0.0.1 ASSISTANT_CHROMA_PORT=8000 assistant ingest corpus/

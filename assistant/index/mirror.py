@@ -8,7 +8,7 @@ part of every chunk id: assistant/index/store/base.py), so the rows and tokens o
 taken from the previous mirror and only the others are read (`benchmarks/scale.py` reports both reloads).
 
 The result is the same as a full read, row for row and in the same order (document, paragraph, chunk): BM25 breaks
-ties by row, so the same documents always give the same answers (tests/integration/test_many_processes.py checks the equality).
+ties by row, so the same documents always give the same answers (tests/integration/index/test_many_processes.py checks the equality).
 """
 
 from __future__ import annotations

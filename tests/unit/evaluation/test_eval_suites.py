@@ -13,7 +13,7 @@ from assistant.evaluation.suites import SuiteError, load_suite
 from assistant.types import Document
 from assistant.ingest.readers import collect
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SUITES = ROOT / "benchmarks" / "suites"
 SEED_SUITE = SUITES / "seed_article.qa.jsonl"
 SQUAD_SUITE = SUITES / "squad2_subset.qa.jsonl"

@@ -16,7 +16,7 @@ from assistant.evaluation.report import render_console
 from assistant.answering.generative.prompts import load_prompts
 from assistant.config.settings import Settings, shipped
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROMPTS = load_prompts(shipped("prompts"))
 
 

@@ -12,7 +12,7 @@ from assistant.index.bm25 import Bm25
 from assistant.index.mirror import Lexicon, _bm25_tokens
 from assistant.ingest.readers import Skipped, collect
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 QUESTIONS = ["Where were the airstrikes carried out?", "Who ordered the strikes on the militia?",
              "strikes strikes Syria", "How many militants were killed?", "zebra xylophone"]
 

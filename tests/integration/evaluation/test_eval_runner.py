@@ -17,7 +17,7 @@ from assistant.evaluation.report import VOLATILE
 from assistant.evaluation.runner import eval_index_dir, make_assistant
 from assistant.config.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SUITES = ROOT / "benchmarks" / "suites"
 SEED_SUITE = SUITES / "seed_article.qa.jsonl"
 SQUAD_SUITE = SUITES / "squad2_subset.qa.jsonl"

@@ -10,7 +10,7 @@ from llm_support import KEY, cite, scripted, scripted_server  # noqa: F401 (fixt
 
 from assistant.cli import main
 
-SEED_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suites" / "seed_article.qa.jsonl"
+SEED_SUITE = Path(__file__).resolve().parents[3] / "benchmarks" / "suites" / "seed_article.qa.jsonl"
 
 
 def test_llm_mode_with_judge(scripted, tmp_path, monkeypatch, capsys):  # noqa: F811
