@@ -137,12 +137,12 @@ def machine() -> dict[str, Any]:
             "load_average_at_end": [round(x, 2) for x in load] if load else None}
 
 
-def commit() -> str:
-    """The checkout's commit, with "+changes" when the work tree differs from it."""
+def commit(checkout: Path = ROOT) -> str:
+    """A checkout's commit (this one by default), with "+changes" when its work tree differs from it."""
     import subprocess
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=checkout, capture_output=True, text=True).stdout.strip()
 
     try:
         head = git("rev-parse", "--short", "HEAD") or "unknown"

@@ -20,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import _common as c
@@ -65,7 +66,8 @@ def main() -> None:
             for _ in range(args.runs)]
     ms = [m for r in runs for m in r["ms"]]
     ms.sort()
-    result = {"source": str(args.source), "runs": args.runs, "questions_per_run": args.questions,
+    result = {"source": str(args.source), "commit": c.commit(args.source.resolve()),
+              "date": time.strftime("%Y-%m-%d %H:%M:%S"), "runs": args.runs, "questions_per_run": args.questions,
               "first_answer_s (median of runs)": round(statistics.median(r["first_answer_s"] for r in runs), 2),
               "ask_ms_p50": round(statistics.median(ms), 1), "ask_ms_p95": round(ms[int(0.95 * (len(ms) - 1))], 1),
               "peak_rss_mb (median of runs)": round(statistics.median(r["peak_rss_mb"] for r in runs), 1)}
