@@ -110,13 +110,13 @@ class MiniLMEmbedder:
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            encodings = self.tokenizer.encode_batch(texts)
-        if len(texts) == 1:  # one text runs unpadded, exactly as embed_question runs it
-            _tokens, pooled = self._single(texts[0], encodings[0])
+        if len(texts) == 1:  # one text runs unpadded, as a question does
+            vector, _tokens = self.embed_question(texts[0])
             if progress:
                 progress(1)
-            return pooled.astype(np.float32)
+            return vector[None, :]
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
         return self.embed_ids([e.ids for e in encodings], progress)
 
     def embed_ids(self, token_ids: list[list[int]], progress: Callable[[int], None] | None = None) -> np.ndarray:

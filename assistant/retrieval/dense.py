@@ -9,9 +9,9 @@ from assistant.index.paragraphs import ParagraphIndex
 from assistant.retrieval.ranking import Key, Ranking
 
 
-def dense(index: ParagraphIndex, mirror: Mirror, query: str, query_vector: np.ndarray, n: int) -> Ranking:
+def dense(index: ParagraphIndex, mirror: Mirror, query_vector: np.ndarray, n: int) -> Ranking:
     """The `n` nearest committed chunks, as paragraph keys in rank order, with each paragraph's best cosine."""
-    ranking = Ranking(name="dense")
+    ranking = Ranking()
     for row, distance in index.dense(mirror, query_vector, n):
         ranking.add(mirror.keys[row], 1.0 - float(distance))
     return ranking

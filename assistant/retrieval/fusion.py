@@ -12,7 +12,7 @@ import numpy as np
 from assistant.index.paragraphs import ParagraphIndex
 from assistant.retrieval.dense import dense, fill_similarity
 from assistant.retrieval.lexical import lexical
-from assistant.retrieval.ranking import Key, Ranking, Retriever
+from assistant.retrieval.ranking import Key, Ranking
 from assistant.types import Context
 
 
@@ -31,15 +31,14 @@ def retrieve(index: ParagraphIndex, query: str, query_vector: np.ndarray, top_k:
     mirror = index.mirror()
     if not mirror.keys:
         return []
-    retrievers: list[Retriever] = [r for r, on in ((dense, use_dense), (lexical, use_bm25)) if on]
-    rankings = [retriever(index, mirror, query, query_vector, candidates) for retriever in retrievers]
-    fused = reciprocal_rank_fusion(rankings, rrf_k)
+    by_dense = dense(index, mirror, query_vector, candidates) if use_dense else None
+    by_bm25 = lexical(index, mirror, query, candidates) if use_bm25 else None
+    fused = reciprocal_rank_fusion([r for r in (by_dense, by_bm25) if r is not None], rrf_k)
     best = sorted(fused, key=lambda key: (-fused[key], key))[:top_k]
-    scores = {ranking.name: ranking.scores for ranking in rankings}
-    similarity = scores.get("dense", {})
-    if use_dense:
+    similarity = dict(by_dense.scores) if by_dense else {}
+    if by_dense:
         fill_similarity(index, mirror, best, query_vector, similarity)
-    bm25 = scores.get("bm25", {})
+    bm25 = by_bm25.scores if by_bm25 else {}
     contexts = []
     for key in best:
         paragraph = mirror.paragraphs[key]

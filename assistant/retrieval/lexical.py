@@ -27,10 +27,10 @@ def bm25_search(bm25: Bm25, query: str, k: int) -> list[tuple[int, float]]:
     return [(int(row), float(scores[row])) for row in best]
 
 
-def lexical(index: ParagraphIndex, mirror: Mirror, query: str, query_vector: np.ndarray, n: int) -> Ranking:
+def lexical(index: ParagraphIndex, mirror: Mirror, query: str, n: int) -> Ranking:
     """The `n` best chunks by BM25, as paragraph keys in rank order, with each paragraph's best score."""
     bm25: Bm25 = index.derived("bm25", lambda m: index.lexicon(m).bm25(), mirror)
-    ranking = Ranking(name="bm25")
+    ranking = Ranking()
     for row, score in bm25_search(bm25, query, n):
         ranking.add(mirror.keys[row], score)
     return ranking

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 Key = tuple[str, int]  # (doc_id, paragraph number)
@@ -12,7 +11,6 @@ Key = tuple[str, int]  # (doc_id, paragraph number)
 class Ranking:
     """One retriever's answer. `keys` repeats a paragraph once per chunk that ranked; `scores` keeps the best."""
 
-    name: str
     keys: list[Key] = field(default_factory=list)
     scores: dict[Key, float] = field(default_factory=dict)
 
@@ -28,6 +26,3 @@ class Ranking:
             ranks.setdefault(key, len(ranks))
         return ranks
 
-
-# A retriever: (index, mirror, query, query vector, how many chunks) -> Ranking
-Retriever = Callable[..., Ranking]

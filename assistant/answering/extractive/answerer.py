@@ -36,7 +36,7 @@ from assistant.answering.extractive.reader import Reader, Reading
 from assistant.answering.extractive.soft_coverage import QuestionTokens, soft_coverage
 from assistant.text.terms import Idf, terms
 from assistant.answering.extractive.weights import (AnswerabilityWeights, AnswererWeights, ComposeOptions,
-                                                    DeclineModel, RankingWeights, load_weights)
+                                                    DeclineModel, RankingWeights)
 from assistant.types import Answer, AnswerSpan, Citation, Context, Question
 
 READING_FEATURES = [*spans.FEATURES, "reader_agrees", "reader_sentence_gap", "reader_margin_x_cover",
@@ -251,9 +251,8 @@ def answer_pieces(text: str) -> list[str]:
 
 
 def answer_offline(question: Question, question_vector: np.ndarray, contexts: list[Context], embedder, idf: Idf,
-                   settings, decline_text: str, weights: AnswererWeights | None = None,
-                   reader: Reader | None = None, question_tokens: QuestionTokens | None = None) -> Answer:
-    weights = weights or load_weights()
+                   settings, decline_text: str, weights: AnswererWeights, reader: Reader | None = None,
+                   question_tokens: QuestionTokens | None = None) -> Answer:
     q = QuestionTerms.of(question, weights.context_weight)
     read = read_and_rank(q, question_vector, contexts, embedder, idf, weights, reader)
     confidence, failed = estimate(q, read.ranked, contexts, idf, weights.answerability, read, question_tokens)

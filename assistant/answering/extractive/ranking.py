@@ -50,21 +50,32 @@ class Candidate:
         return self.context.text[self.start:self.end]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class QuestionTerms:
-    """What the answerer scores against: the words the user typed this turn, and a follow-up's carried context."""
+    """What the answerer scores against: the question (the words the user typed this turn, and a follow-up's
+    carried context) and what is derived from it once."""
 
-    text: str  # as retrieved (a follow-up with its context tag)
-    asked: str  # the user's own words this turn
+    question: Question
     weights: dict[str, float]  # stemmed term -> weight (own terms 1, carried-only terms `context_weight`)
     bigrams: set[tuple[str, str]]
     kind: str | None
     words: set[str]
-    carried: list[str] = field(default_factory=list)  # a follow-up's earlier questions (the reader reads them)
+
+    @property
+    def text(self) -> str:
+        return self.question.text  # as retrieved (a follow-up with its context tag)
+
+    @property
+    def asked(self) -> str:
+        return self.question.asked  # the user's own words this turn
+
+    @property
+    def carried(self) -> tuple[str, ...]:
+        return self.question.carried  # a follow-up's earlier questions (the reader reads them)
 
     @classmethod
     def of(cls, question: Question, context_weight: float) -> QuestionTerms:
-        asked, carried = question.asked, list(question.carried)
+        asked, carried = question.asked, question.carried
         own = terms(asked)
         weights = {t: context_weight for q in carried for t in terms(q)}
         weights.update(dict.fromkeys(own, 1.0))
@@ -74,7 +85,7 @@ class QuestionTerms:
         kind = question_type(asked)
         if kind is None and carried and not _WH.search(asked):
             kind = question_type(carried[0])
-        return cls(question.text, asked, weights, bigrams, kind, set(words(question.text)), carried)
+        return cls(question=question, weights=weights, bigrams=bigrams, kind=kind, words=set(words(question.text)))
 
 
 def _bigrams(seq: list[str]) -> set[tuple[str, str]]:

@@ -35,7 +35,7 @@ class Found:
         return self.context.text[self.start:self.end]
 
 
-def read(reader: Reader | None, asked: str, carried: list[str], ranked: list, contexts: list[Context],
+def read(reader: Reader | None, asked: str, carried: tuple[str, ...], ranked: list, contexts: list[Context],
          passages: int, max_tokens: int) -> list[Reading]:
     """The reader's readings of the top `passages` contexts (by retrieval rank), each windowed on its best
     sentence in `ranked` (the lexical ranking, best first). [] without a reader."""

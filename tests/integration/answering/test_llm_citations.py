@@ -148,7 +148,7 @@ def test_a_follow_up_carries_its_context_as_data_not_text():
     as the user typed it, and an earlier Answer's follow-up is continued from its typed question."""
     typed = "Who ordered them? (follow-up to: Where were the strikes?)"
     read = QuestionTerms.of(condense_heuristic(typed, []), context_weight=0.5)
-    assert read.asked == typed and read.carried == []
+    assert read.asked == typed and read.carried == ()
     first = condense_heuristic("and who ordered them?", normalize_history(["Where were the strikes?"]))
     earlier = Answer(text="Biden [1].", question=first.text, standalone=first)
     then = condense_heuristic("when?", normalize_history([earlier]))

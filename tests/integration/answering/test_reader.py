@@ -14,7 +14,6 @@ import pytest
 
 from assistant.answering.extractive.reader import MODEL_FILE, card, shared_reader
 from assistant.answering.extractive.reader_input import normalise_question, reader_question
-from conftest import SEEDS
 
 FIXTURE = Path(MODEL_FILE).with_name("reader_parity.json")
 
