@@ -45,7 +45,7 @@ from training.train_reader import (
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assistant" / "data" / "reader.onnx"
 FIXTURE = ROOT / "assistant" / "data" / "reader_parity.json"
-PARITY_EXAMPLES, FIXTURE_EXAMPLES = 500, 8
+PARITY_EXAMPLES, FIXTURE_EXAMPLES = 500, 40
 INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 
@@ -196,8 +196,15 @@ def main() -> None:
     }
     reader_card["recipe"]["steps"] = saved["state"]["step"]
     reader_card["recipe"]["training_hours (excluding checkpoints)"] = round(saved["state"]["seconds"] / 3600, 2)
-    if saved["state"].get("stopped_early"):
-        reader_card["recipe"]["stopped_early"] = saved["state"]["stopped_early"]
+    if saved.get("averaged"):  # training/average_checkpoints.py
+        reader_card["recipe"]["averaged_checkpoints"] = saved["averaged"]
+    early = saved["state"].get("stopped_early")
+    if early and saved["state"]["step"] > early["stop_at"]:  # resumed after the early stop, on the planned schedule
+        reader_card["recipe"]["schedule"] = (
+            f"annealed to zero from step {early['resumed_at']} to {early['stop_at']} when a session ran out, then "
+            f"resumed at {early['stop_at']} on the planned schedule to step {saved['state']['step']}")
+    elif early:
+        reader_card["recipe"]["stopped_early"] = early
     args.out.with_suffix(".json").write_text(json.dumps(reader_card, indent=1) + "\n")
     fixture = []
     whole = [r for r in rows if r["window"].chars == (0, len(r["example"]["context"].rstrip()))]
@@ -208,6 +215,7 @@ def main() -> None:
         fixture.append({"question": e["question"], "carried": e.get("carried") or [],
                         "context": e["context"][r["window"].chars[0]:r["window"].chars[1]],
                         "article": e["article"], "float_span": e["context"][span.start:span.end],
+                        "float_start": span.start - r["window"].chars[0],
                         "float_margin": round(span.margin, 4), "float_answerable_logit": round(head, 4)})
     FIXTURE.write_text(json.dumps({
         "about": "Float-model outputs on held-out SQuAD train examples (CC BY-SA 4.0, Rajpurkar et al.), for the "

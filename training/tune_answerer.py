@@ -15,7 +15,11 @@ Everything goes through the answerer's own code (`assistant.answering.extractive
    train questions about one paragraph (`follow_ups`): the weight that best puts the second question's answer
    in the first quoted sentence, from its gold paragraph.
 2. reading: the reader reads the top `--passages` paragraphs (windows of `--max-tokens`, centred on each one's
-   best sentence); the sentence holding its best span is quoted first (`extractive.read_and_rank`).
+   best sentence); the sentence holding its best span is quoted first (`extractive.read_and_rank`). Spans of
+   different passages compete on their margin plus `sentence_weight` times their sentence's lexical score
+   (`spans.best`): the weight in `SENTENCE_WEIGHTS` with the best span F1 plus span-in-gold-paragraph rate on
+   train answerable questions (not for follow-ups: `choose_sentence_weight` says why). The decline model reads the
+   margin of the span the answer gives.
    `--compare-rules` reports the answers with the span chosen by margin, by margin plus answerable logit, and
    without the reader.
 3. compose: which further sentences an answer quotes (`extractive.choose`). A grid over the score margins and
@@ -499,11 +503,12 @@ def still_failed(failed: list[str], kept: list[str], margin: float, override: fl
 
 
 def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margins,
-                  span_texts) -> tuple[dict, list[dict]]:
+                  span_texts, keep: tuple[str, ...] = ()) -> tuple[dict, list[dict]]:
     """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
     combination that declines the most negatives (mean over kinds, cross-validated) with `target` of the
     answerable questions declined; a check survives only when it adds declines over fewer checks (ties go to
-    fewer checks)."""
+    fewer checks). `keep`: checks kept whatever this says (`--keep-checks`); the choice is then made among the
+    combinations holding them, and main() reports what it costs against the free choice."""
     table = []
     for kept in CHECK_SETS:
         for override in CHECK_OVERRIDES:
@@ -517,8 +522,9 @@ def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margin
                           "negatives_declined": round(float(np.mean([declined[kind_mask(kinds, k)].mean()
                                                                      for k in data.KINDS[1:]])), 4),
                           **{f"{k}_declined": round(float(declined[kind_mask(kinds, k)].mean()), 4) for k in data.KINDS[1:]}})
-    best = max(table, key=lambda r: r["negatives_declined"])
-    simplest = min((r for r in table if r["negatives_declined"] >= best["negatives_declined"]),
+    allowed = [r for r in table if set(keep) <= set(r["checks"])]
+    best = max(allowed, key=lambda r: r["negatives_declined"])
+    simplest = min((r for r in allowed if r["negatives_declined"] >= best["negatives_declined"]),
                    key=lambda r: (len(r["checks"]), -r["override"]))
     return simplest, table
 
@@ -545,6 +551,42 @@ def span_rules(examples, rows, weights, reader) -> dict:
     return out
 
 
+SENTENCE_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0]
+
+
+def span_quality(examples, rows) -> dict[str, float]:
+    """On answerable examples: the winning span's best token F1 against the gold answers, and how often it lies in
+    a gold paragraph (the paragraph the answer then cites first)."""
+    from assistant.evaluation.metrics import token_f1
+
+    f1, gold = [], []
+    for e, row in zip(examples, rows):
+        if e.kind != "answerable":
+            continue
+        found = row.get("found")
+        f1.append(max((token_f1(found.text, a) for a in e.answers), default=0.0) if found else 0.0)
+        gold.append(bool(found) and (found.context.doc_id, found.context.paragraph) in e.gold)
+    return {"span_f1": round(float(np.mean(f1)), 4), "span_in_gold_paragraph": round(float(np.mean(gold)), 4)}
+
+
+def choose_sentence_weight(examples, weights, reader) -> tuple[float, dict]:
+    """How much the carrying sentence's lexical score adds to a span's margin when spans of different passages
+    compete (`spans.best`): the weight with the best span F1 plus gold-paragraph rate on the train answerable
+    questions (ties go to the smaller weight). Not fitted on the follow-up conversations, and not used for
+    follow-ups (`answerer.read_and_rank`): a follow-up's carried terms lift the sentence that answered the earlier
+    question, and these conversations cannot show that harm, since both of their questions share a gold paragraph
+    by construction (the weight looked like a gain there, span in the gold paragraph 0.80 -> 0.93, while a
+    follow-up of the seed suite went wrong)."""
+    report, best = {}, (-1.0, 0.0)
+    for weight in SENTENCE_WEIGHTS:
+        trial = dict(weights, reader={**weights["reader"], "sentence_weight": weight})
+        report[str(weight)] = span_quality(examples, simulate_answerable(examples, trial, reader))
+        value = sum(report[str(weight)].values())
+        if value > best[0] + 1e-9:
+            best = (value, weight)
+    return best[1], report
+
+
 def simulate_answerable(examples, weights, reader) -> list[dict]:
     """`simulate` on the answerable examples only (others get an empty row): answer quality reads only those."""
     answerable = [e for e in examples if e.kind == "answerable"]
@@ -563,6 +605,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160, help="tokens in one reader window")
     parser.add_argument("--rule", default="margin", choices=["margin", "margin+answerable"])
     parser.add_argument("--compare-rules", action="store_true", help="report answer quality per span rule")
+    parser.add_argument("--keep-checks", nargs="*", default=["count"],
+                        help="necessary checks kept even where train data call them a tie (default: count; see "
+                             "assistant/data/answerability.md)")
     parser.add_argument("--dry-run", action="store_true", help="write nothing")
     args = parser.parse_args()
     folder = c.require("squad2_dev.corpus.jsonl", "squad2_train.qa.jsonl", "news_dev.corpus.jsonl")
@@ -578,9 +623,15 @@ def main() -> None:
 
     prefilter = fit_ranking(examples)
     weights = {"prefilter": {"weights": prefilter}, "prefilter_keep": 0,
-               "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule}}
-    weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
+               "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule,
+                          "sentence_weight": 0.0}}
+    conversations = follow_ups(examples)
+    weights["context_weight"], follow_report = choose_context_weight(conversations, weights)
     print("follow-ups", json.dumps(follow_report))
+    span_report = {}
+    if reader is not None:
+        weights["reader"]["sentence_weight"], span_report = choose_sentence_weight(examples, weights, reader)
+        print("sentence weight", weights["reader"]["sentence_weight"], json.dumps(span_report))
     rows = simulate(examples, weights, reader, soft=not args.no_soft_coverage)
     compose, compose_report = choose_compose(examples, rows, max_sentences)
     weights["compose"] = compose
@@ -599,8 +650,10 @@ def main() -> None:
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
     span_texts = [r["found"].text if r["found"] is not None else None for r in rows]
     checks, check_table = choose_checks(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
-                                        margins, span_texts)
-    print("checks", json.dumps(checks))
+                                        margins, span_texts, tuple(args.keep_checks))
+    free, _ = choose_checks(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists, margins,
+                            span_texts) if args.keep_checks else (checks, None)
+    print("checks", json.dumps(checks), "free choice", json.dumps(free))
     failed = np.array([still_failed(fl, checks["checks"], m, checks["override"], span)
                        for fl, m, span in zip(failed_lists, margins, span_texts)])
     cap = check_confidence(failed, y, groups)
@@ -617,11 +670,14 @@ def main() -> None:
         f"{kind} on {corpus}": round(float(declined[kind_mask(kinds, kind) & (corpora == corpus)].mean()), 4)
         for kind in data.KINDS for corpus in sorted(set(corpora[kind_mask(kinds, kind)]))}
     train = {"examples": {kind: int(kind_mask(kinds, kind).sum()) for kind in data.KINDS}, "follow_ups": follow_report,
+             "span by sentence weight (answerable)": span_report,
              "necessary checks failed (share per kind, before the reader override)": {
                  kind: round(float(np.mean([bool(fl) for fl, k in zip(failed_lists, kinds) if k == kind])), 4)
                  for kind in data.KINDS},
              "necessary checks: candidates (cross-validated, at the target share of answerable declined)":
                  check_table,
+             "necessary checks: kept by --keep-checks / the free choice": {"kept": args.keep_checks,
+                                                                           "chosen": checks, "free choice": free},
              "compose": compose_report, "features_model (cross-validated by article)": cv_report,
              "answers at the features model's threshold (cross-validated)": answer_quality(
                  examples, rows, compose, max_sentences, declined)}

@@ -129,7 +129,7 @@ def reading_features(q: QuestionTerms, ranked: list[Candidate], contexts: list[C
     passes the quoted sentence: the reader's), the reader's (spans.FEATURES), and whether the reader's sentence is
     the lexical ranker's best and how far below it it scores."""
     features = answerability.question_features(q.text, ranked, contexts, idf, q.weights, q.asked, coverage)
-    features.update(spans.features(read.readings if read else []))
+    features.update(spans.features(read.readings, read.found) if read else spans.features([]))
     carrier, best = (read.carrier, read.ranked[0]) if read and read.ranked else (None, None)
     features["reader_agrees"] = float(carrier is not None and carrier is best)
     features["reader_sentence_gap"] = min(best.score - carrier.score, 10.0) if carrier is not None else 10.0
@@ -173,7 +173,10 @@ def read_and_rank(q: QuestionTerms, question_vector: np.ndarray, contexts: list[
     ranked = score_sentences(q, question_vector, contexts, embedder, idf, weights)
     options = weights.reader
     readings = spans.read(reader, q.asked, q.carried, ranked, contexts, options.passages, options.max_tokens)
-    found = spans.best(readings, contexts, options.rule)
+    # not for a follow-up: its carried terms lift the sentence that answered the earlier question ("What happened
+    # to them the following year?" is not answered by "accelerated in 2019"), and the train conversations cannot
+    # measure that (their two questions share a paragraph by construction)
+    found = spans.best(readings, contexts, options.rule, ranked, 0.0 if q.carried else options.sentence_weight)
     carrier = spans.carrying_sentence(found, ranked) if found else None
     return Read(ranked, readings, found if carrier is not None else None, carrier)
 

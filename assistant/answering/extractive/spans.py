@@ -3,7 +3,8 @@ the sentence that carries it.
 
 The answerer reads the top `reader_passages` paragraphs by retrieval rank, each as one window centred on its best
 sentence by the lexical ranker (`ranking.score_sentences`), in one batch (`reader.Reader.read`). The span with
-the largest margin over "no answer" wins (training/tune_answerer.py compares other rules on train questions).
+the largest margin over "no answer", plus a fitted share of its sentence's lexical score, wins
+(training/tune_answerer.py fits the share and compares other rules on train questions).
 The answer then opens with that span and quotes the sentence that holds it, so the citation follows the span.
 """
 
@@ -63,23 +64,43 @@ def narrowed(text: str, focus: tuple[int, int], wanted: set[str]) -> tuple[int, 
     return max(start, middle - 100), min(end, middle + 100)
 
 
-def best(readings: list[Reading], contexts: list[Context], rule: str = "margin") -> Found | None:
+def best(readings: list[Reading], contexts: list[Context], rule: str = "margin", ranked: list | None = None,
+         sentence_weight: float = 0.0) -> Found | None:
     """The winning span (None when nothing was read): the largest margin over "no answer" ("margin"), or the
-    largest margin plus answerable logit ("margin+answerable")."""
+    largest margin plus answerable logit ("margin+answerable"), plus `sentence_weight` times the lexical score of
+    the sentence that carries the span (`ranked`: the lexical ranking).
+
+    Why the sentence's score: the reader reads each passage alone, so its margins are not comparable across
+    passages. A date question finds a date in every paragraph with about the same margin ("When did share prices
+    bottom out?": "9 March 2009" in the paragraph about share prices, "2013" in the next one); how well the
+    carrying sentence matches the question tells them apart. The weight is fitted on train questions. It only
+    weighs spans the reader believes (margin above 0) when there is one: a sentence that matches the question well
+    but where the reader finds no answer ("2018" for when the EU proposed a draft) must not win over a believed
+    span elsewhere."""
     if not readings:
         return None
-    key = (lambda r: r.margin) if rule == "margin" else (lambda r: r.margin + r.answerable)
-    top = max(readings, key=key)
-    return Found(contexts[top.passage], top.span.start, top.span.end, top)
+    believed = [r for r in readings if r.margin > 0]  # a span the reader doubts never beats one it believes
+    found = [Found(contexts[r.passage], r.span.start, r.span.end, r) for r in believed or readings]
+
+    def key(f: Found) -> float:
+        value = f.reading.margin + (f.reading.answerable if rule == "margin+answerable" else 0.0)
+        if sentence_weight and ranked:
+            carrier = carrying_sentence(f, ranked)
+            value += sentence_weight * (carrier.score if carrier is not None else min(c.score for c in ranked))
+        return value
+
+    return max(found, key=key)
 
 
-def features(readings: list[Reading]) -> dict[str, float]:
-    """The reader's inputs to the decline model: the best margin over "no answer", the answerable logit of the
-    passage holding the best span, the largest answerable logit, and the top-ranked passage's margin."""
+def features(readings: list[Reading], found: Found | None = None) -> dict[str, float]:
+    """The reader's inputs to the decline model: the margin over "no answer" of the span the answer gives
+    (`found`; the largest margin when there is none) and the answerable logit of its passage, the largest
+    answerable logit, and the top-ranked passage's margin. The span given, not the largest margin: when the
+    sentence term picks a span the reader doubts, the decline model must see that doubt."""
     if not readings:
         return dict.fromkeys(FEATURES, -MARGIN_CLIP)
     clip = lambda v: max(-MARGIN_CLIP, min(MARGIN_CLIP, v))  # noqa: E731
-    top = max(readings, key=lambda r: r.margin)
+    top = found.reading if found is not None else max(readings, key=lambda r: r.margin)
     return {"reader_margin": clip(top.margin), "reader_answerable": clip(top.answerable),
             "reader_answerable_max": clip(max(r.answerable for r in readings)),
             "reader_margin_first": clip(readings[0].margin)}

@@ -26,6 +26,7 @@ class ReaderOptions(_Strict):
     passages: int  # paragraphs the reader reads
     max_tokens: int  # tokens in one reader window
     rule: Literal["margin", "margin+answerable"]  # which span wins (spans.best)
+    sentence_weight: float  # how much the carrying sentence's lexical score adds to a span's margin (spans.best)
 
 
 class ComposeOptions(_Strict):

@@ -108,26 +108,30 @@ def test_questions_are_normalised_alike_whatever_their_spelling():
 
 
 def test_the_int8_model_agrees_with_the_float_model_it_was_exported_from():
-    """training/export_reader.py ran the float model on these held-out examples; the shipped int8 model must find
+    """training/export_reader.py ran the float model on these 40 held-out examples; the shipped int8 model must find
     the same spans, or overlapping ones, with nearly the same scores (on the model card's 500 examples int8 and
-    float pick the same span 90 % of the time)."""
+    float pick the same span 88 % of the time; margins differ by 0.48 on average, 1.36 at the 95th percentile, answerable logits by 0.17, at most 2.1)."""
     fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
     import hashlib
 
     assert fixture["onnx_sha256"] == hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest() == card().onnx_sha256
     reader = shared_reader()
-    assert len(fixture["examples"]) >= 4
-    clear, same = 0, 0
+    assert len(fixture["examples"]) >= 20
+    clear, same, margin_gaps, logit_gaps = 0, 0, [], []
     for example in fixture["examples"]:
         question = reader_question(example["question"], example["carried"])
         reading = reader.read_whole(question, example["context"], card().window_tokens)
-        assert abs(reading.margin - example["float_margin"]) < 1.5, example["question"]
-        assert abs(reading.answerable - example["float_answerable_logit"]) < 1.0, example["question"]
+        margin_gaps.append(abs(reading.margin - example["float_margin"]))
+        assert margin_gaps[-1] < 5.0, example["question"]
+        logit_gaps.append(abs(reading.answerable - example["float_answerable_logit"]))
+        assert logit_gaps[-1] < 2.5, example["question"]
         if example["float_margin"] > card().null_threshold:  # a clear answer: the same span, or one overlapping it
             found = example["context"][reading.span.start:reading.span.end]
-            start = example["context"].find(example["float_span"])
+            start = example["float_start"]  # the span's text may occur more than once
             overlap = min(reading.span.end, start + len(example["float_span"])) - max(reading.span.start, start)
             assert overlap > 0, (example["question"], found, example["float_span"])
             clear += 1
             same += found == example["float_span"]
-    assert clear >= 3 and same >= 0.75 * clear
+    assert sum(margin_gaps) / len(margin_gaps) < 0.75 and sum(logit_gaps) / len(logit_gaps) < 0.35
+    assert sum(gap < 1.5 for gap in margin_gaps) >= 0.9 * len(margin_gaps)
+    assert clear >= 10 and same >= 0.75 * clear

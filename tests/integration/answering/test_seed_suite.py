@@ -44,7 +44,7 @@ def test_answerable_question_cites_the_right_paragraph(seed_assistant, case):
 
 
 OFF_TOPIC = [q for q in UNANSWERABLE if q not in NEAR_TOPIC]
-NEAR_TOPIC_DECLINED_AT_LEAST = 6  # of 12 (docs/benchmarks.md, "Declines"): the reader and the decline model do not yet decline them all
+NEAR_TOPIC_DECLINED_AT_LEAST = 9  # of 12 (docs/benchmarks.md, "Declines"): the reader and the decline model do not yet decline them all
 
 
 @pytest.mark.parametrize("case", OFF_TOPIC, ids=[q["id"] for q in OFF_TOPIC])
