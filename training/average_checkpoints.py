@@ -23,9 +23,9 @@ from training.export_reader import load_model
 from training.train_reader import CACHE, RECIPES, SEED, evaluate, featurize, read_examples
 
 
-def average(paths: list[Path]) -> dict:
+def average(checkpoints: list[dict]) -> dict:
     """The element-wise mean of the checkpoints' model weights (all from one architecture)."""
-    states = [torch.load(p, weights_only=False, map_location="cpu")["model"] for p in paths]
+    states = [checkpoint["model"] for checkpoint in checkpoints]
     return {k: sum(s[k].float() for s in states) / len(states) if states[0][k].is_floating_point() else states[0][k]
             for k in states[0]}
 
@@ -47,8 +47,8 @@ def main() -> None:
         for path in args.weights:
             figures[path.name] = evaluate(load_model(path), held, "cpu", recipe["bf16"])
             print(path.name, json.dumps(figures[path.name]), flush=True)
-    last = torch.load(args.weights[-1], weights_only=False, map_location="cpu")
-    torch.save({"model": average(args.weights), "state": last["state"],  # the run's recipe, steps and hours
+    checkpoints = [torch.load(p, weights_only=False, map_location="cpu") for p in args.weights]
+    torch.save({"model": average(checkpoints), "state": checkpoints[-1]["state"],  # the run's recipe, steps, hours
                 "averaged": [p.name for p in args.weights]}, args.out)
     figures["average"] = evaluate(load_model(args.out), held, "cpu", recipe["bf16"])
     print("average", json.dumps(figures["average"]), flush=True)

@@ -502,13 +502,9 @@ def still_failed(failed: list[str], kept: list[str], margin: float, override: fl
     return bool(failing) and not reader_lifts(failing, margin, span, override)
 
 
-def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margins,
-                  span_texts, keep: tuple[str, ...] = ()) -> tuple[dict, list[dict]]:
-    """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
-    combination that declines the most negatives (mean over kinds, cross-validated) with `target` of the
-    answerable questions declined; a check survives only when it adds declines over fewer checks (ties go to
-    fewer checks). `keep`: checks kept whatever this says (`--keep-checks`); the choice is then made among the
-    combinations holding them, and main() reports what it costs against the free choice."""
+def check_candidates(x, y, kinds, articles, names, l2, target, failed_lists, margins, span_texts) -> list[dict]:
+    """Every combination of necessary checks with every reader margin above which they give up their veto: the
+    shares declined (cross-validated) with `target` of the answerable questions declined (`choose_checks` picks)."""
     table = []
     for kept in CHECK_SETS:
         for override in CHECK_OVERRIDES:
@@ -522,11 +518,19 @@ def choose_checks(x, y, kinds, articles, names, l2, target, failed_lists, margin
                           "negatives_declined": round(float(np.mean([declined[kind_mask(kinds, k)].mean()
                                                                      for k in data.KINDS[1:]])), 4),
                           **{f"{k}_declined": round(float(declined[kind_mask(kinds, k)].mean()), 4) for k in data.KINDS[1:]}})
+    return table
+
+
+def choose_checks(table: list[dict], keep: tuple[str, ...] = ()) -> dict:
+    """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
+    candidate (`check_candidates`) that declines the most negatives (mean over kinds); a check survives only when
+    it adds declines over fewer checks (ties go to fewer checks). `keep`: checks kept whatever this says
+    (`--keep-checks`); the choice is then made among the combinations holding them, and main() reports what it
+    costs against the free choice."""
     allowed = [r for r in table if set(keep) <= set(r["checks"])]
     best = max(allowed, key=lambda r: r["negatives_declined"])
-    simplest = min((r for r in allowed if r["negatives_declined"] >= best["negatives_declined"]),
-                   key=lambda r: (len(r["checks"]), -r["override"]))
-    return simplest, table
+    return min((r for r in allowed if r["negatives_declined"] >= best["negatives_declined"]),
+               key=lambda r: (len(r["checks"]), -r["override"]))
 
 
 def reader_no_answer(rows, examples, share: float = 0.03) -> float:
@@ -625,8 +629,7 @@ def main() -> None:
     weights = {"prefilter": {"weights": prefilter}, "prefilter_keep": 0,
                "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule,
                           "sentence_weight": 0.0}}
-    conversations = follow_ups(examples)
-    weights["context_weight"], follow_report = choose_context_weight(conversations, weights)
+    weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
     print("follow-ups", json.dumps(follow_report))
     span_report = {}
     if reader is not None:
@@ -649,10 +652,9 @@ def main() -> None:
     failed_lists = [checks_failed(r["q"].asked, r["lexical"]) for r in rows]
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
     span_texts = [r["found"].text if r["found"] is not None else None for r in rows]
-    checks, check_table = choose_checks(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
-                                        margins, span_texts, tuple(args.keep_checks))
-    free, _ = choose_checks(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists, margins,
-                            span_texts) if args.keep_checks else (checks, None)
+    check_table = check_candidates(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
+                                   margins, span_texts)
+    checks, free = choose_checks(check_table, tuple(args.keep_checks)), choose_checks(check_table)
     print("checks", json.dumps(checks), "free choice", json.dumps(free))
     failed = np.array([still_failed(fl, checks["checks"], m, checks["override"], span)
                        for fl, m, span in zip(failed_lists, margins, span_texts)])

@@ -81,12 +81,13 @@ def best(readings: list[Reading], contexts: list[Context], rule: str = "margin",
         return None
     believed = [r for r in readings if r.margin > 0]  # a span the reader doubts never beats one it believes
     found = [Found(contexts[r.passage], r.span.start, r.span.end, r) for r in believed or readings]
+    floor = min((c.score for c in ranked or []), default=0.0)  # for a span in no quotable sentence
 
     def key(f: Found) -> float:
         value = f.reading.margin + (f.reading.answerable if rule == "margin+answerable" else 0.0)
         if sentence_weight and ranked:
             carrier = carrying_sentence(f, ranked)
-            value += sentence_weight * (carrier.score if carrier is not None else min(c.score for c in ranked))
+            value += sentence_weight * (carrier.score if carrier is not None else floor)
         return value
 
     return max(found, key=key)
