@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from functools import cached_property
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 from assistant.answering.generative.budget import encoding_for, offline_usage
 from assistant.answering.citations import CitationChecker, SentenceVectors, load_citation_weights
 from assistant.answering.extractive.answerer import answer_offline, answer_pieces, rate
-from assistant.answering.extractive.weights import load_weights
+from assistant.answering.extractive.weights import AnswererWeights, load_weights
 from assistant.answering.extractive.reader import shared_reader
 from assistant.answering.generative.answerer import LLMError, Reply, Usage, build_messages, generate, is_refusal
 from assistant.text.terms import Idf
@@ -60,10 +61,16 @@ class Assistant:
         self.embedder = get_embedder(settings)
         store = open_store(settings, self.embedder.name)  # a damaged index says so here, with what to do
         self.index = ParagraphIndex(store, healed=heal(store, self.embedder))  # an interrupted write, repaired now
-        self._weights = load_weights()
         self._chat_model: ChatModel | None = None
         self._citation_weights = load_citation_weights()
         self._sentence_vectors: SentenceVectors | None = None  # the citation check's vector cache, made when needed
+
+    @cached_property
+    def _weights(self) -> AnswererWeights:
+        """The offline answerer's weights, read at the first question: an Assistant that only indexes never needs
+        them, nor does training/tune_answerer.py, which builds its indexes through Assistants and writes these
+        weights (a new required field could otherwise never be written)."""
+        return load_weights()
 
     # --- the corpus ---------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = False,

@@ -7,6 +7,9 @@ Data: ../shared/datasets/squad2_train.qa.jsonl and what training/answerability_d
 ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them. The reader
 (assistant/data/reader.onnx) was trained on other SQuAD train articles (training/, assistant/data/reader.md).
 Everything goes through the answerer's own code (`assistant.answering.extractive.answerer`, `.answerability`, `.spans`).
+Here: the ranking, follow-up, span and composition fits and the run; the decline model, its necessary checks and its
+reports in `decline_model.py`; the numpy models in `fitting.py`; the disk caches of the slow passes in
+`model_caches.py`.
 
 1. ranking: listwise softmax over the quotable sentences of the 5 retrieved paragraphs, lexical features only
    (no sentence is embedded: earlier runs embedding the best 3-8 sentences moved the composed answers by nothing
@@ -49,7 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -60,102 +63,25 @@ if __package__ in (None, ""):  # `python training/tune_answerer.py` from anywher
     sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 from benchmarks import _common as c  # noqa: E402  (datasets, cached indexes, tables: shared with benchmarks/)
 from training import answerability_data as data  # noqa: E402
+from training.decline_model import (  # noqa: E402
+    check_candidates,
+    check_confidence,
+    choose_checks,
+    fit_answerability,
+    kind_mask,
+    reader_no_answer,
+    still_failed,
+    weight_groups,
+)
+from training.fitting import TREES, fit_trees, listwise_model, logistic_model  # noqa: E402
+from training.model_caches import CachedCoverage, CachedReader  # noqa: E402
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
 COMPOSE_GRID = {"keep_within": [0.0, 0.5, 1.0, 2.0, 3.0], "other_paragraph_within": [0.0, 0.5, 1.0, 2.0, 3.0],
                 "min_new_coverage": [0.0, 0.1, 0.2, 0.3], "span_other_paragraphs": [1, 0]}
 
 
-# --- models ---------------------------------------------------------------------------------------------
-def standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    return mean, np.where(std > 1e-9, std, 1.0)
-
-
-def fit_listwise(groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3, steps: int = 600) -> np.ndarray:
-    """Weights w (on standardised features) maximising sum log P(positive sentences) under softmax(Xw)."""
-    d = groups[0][0].shape[1]
-    w = np.zeros(d)
-    m, v = np.zeros(d), np.zeros(d)
-    for step in range(1, steps + 1):
-        grad = l2 * w
-        for x, pos in groups:
-            s = x @ w
-            p_all = np.exp(s - s.max())
-            p_all /= p_all.sum()
-            sp = s[pos]
-            p_pos = np.exp(sp - sp.max())
-            p_pos /= p_pos.sum()
-            grad += (p_all @ x - p_pos @ x[pos]) / len(groups)
-        m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad ** 2
-        w -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
-    return w
-
-
-def listwise_model(groups_raw, names: list[str], l2: float = 1e-3) -> dict[str, float]:
-    """Fit on standardised features, return weights on the raw features (a constant offset is irrelevant)."""
-    mean, std = standardize(np.vstack([x for x, _ in groups_raw]))
-    w = fit_listwise([((x - mean) / std, pos) for x, pos in groups_raw], l2)
-    return {n: round(float(v), 5) for n, v in zip(names, w / std)}
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1.0,
-                 steps: int = 50) -> tuple[np.ndarray, float]:
-    """Newton's method for L2-regularised, sample-weighted logistic regression (x standardised; the weights are
-    rescaled to sum to n so that l2 means the same whatever they are)."""
-    n, d = x.shape
-    sample = weight / weight.sum() * n
-    xb = np.hstack([x, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    reg = np.full(d + 1, l2)
-    reg[-1] = 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(xb @ w)))
-        grad = xb.T @ (sample * (p - y)) + reg * w
-        hess = (xb * (sample * p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w[:-1], float(w[-1])
-
-
-def logistic_model(x: np.ndarray, y: np.ndarray, weight: np.ndarray, names: list[str], l2: float) -> dict:
-    """{"bias", "weights": {name: w}} on the raw features."""
-    mean, std = standardize(x)
-    w, b = fit_logistic((x - mean) / std, y, weight, l2)
-    raw = w / std
-    return {"bias": float(b - (raw * mean).sum()), "weights": {n: float(v) for n, v in zip(names, raw)}}
-
-
-def z_of(model: dict, x: np.ndarray, names: list[str]) -> np.ndarray:
-    return model["bias"] + x @ np.array([model["weights"].get(n, 0.0) for n in names])
-
-
-def platt(z: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    """(scale, shift) so that sigmoid(scale * z + shift) is calibrated on these (weighted) examples."""
-    w, b = fit_logistic(z[:, None], y, weight, l2=0.0)
-    return float(w[0]), b
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-np.clip(z, -50, 50)))
-
-
-def auc(scores: np.ndarray, y: np.ndarray) -> float:
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    n1 = y.sum()
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(y) - n1)))
-
-
 # --- the answerer's own code on every example -------------------------------------------------------------
-def _key(cd) -> tuple:
-    return cd.context.doc_id, cd.context.paragraph, cd.start
-
-
 def positives(example, cands) -> np.ndarray:
     from assistant.evaluation.metrics import answer_match
 
@@ -164,7 +90,11 @@ def positives(example, cands) -> np.ndarray:
 
 
 def fit_ranking(examples) -> dict[str, float]:
-    from assistant.answering.extractive.ranking import LEXICAL, QuestionTerms, lexical_candidates
+    from assistant.answering.extractive.ranking import (
+        LEXICAL,
+        QuestionTerms,
+        lexical_candidates,
+    )
     from assistant.types import Question
 
     groups = []
@@ -177,75 +107,6 @@ def fit_ranking(examples) -> dict[str, float]:
         if pos.any():
             groups.append((np.array([[cd.features[n] for n in LEXICAL] for cd in cands]), pos))
     return listwise_model(groups, LEXICAL)
-
-
-class PairCache:
-    """A slow model's value per (question, text), kept in a JSON file between runs: a feature experiment should take
-    seconds, not the minutes of a model pass over thousands of pairs. `values` runs `compute` only on the texts not
-    cached yet, in one batch."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self.cache = json.loads(file.read_text()) if file.is_file() else {}
-
-    def values(self, question: str, texts: list[str], compute: Callable[[list[str]], list[float]]) -> list[float]:
-        keys = [f"{question}\n{t}" for t in texts]
-        todo = [(k, t) for k, t in zip(keys, texts) if k not in self.cache]
-        if todo:
-            self.cache.update(zip([k for k, _ in todo], compute([t for _, t in todo])))
-        return [self.cache[k] for k in keys]
-
-    def save(self) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.file.write_text(json.dumps(self.cache))
-
-
-class CachedCoverage(PairCache):
-    """`soft_coverage.soft_coverage` behind a PairCache (the MiniLM pass over 6,000 question/sentence pairs takes
-    minutes)."""
-
-    def __init__(self) -> None:
-        super().__init__(c.CACHE / "answerability" / "soft_coverage.json")
-
-    def __call__(self, question: str, text: str) -> float:
-        from assistant.answering.extractive.soft_coverage import soft_coverage
-
-        return self.values(question, [text], lambda texts: [soft_coverage(question, t) for t in texts])[0]
-
-
-class CachedReader:
-    """The shipped reader (`assistant.answering.extractive.reader`) behind a disk cache of its readings, keyed by
-    the model file's hash: refitting the decline model should not read 6,000 questions again."""
-
-    def __init__(self) -> None:
-        import hashlib
-        import pickle
-
-        from assistant.answering.extractive.reader import MODEL_FILE, shared_reader
-
-        self.reader = shared_reader()
-        model = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()[:12]
-        self.file = c.CACHE / "answerability" / f"reader-{model}.pkl"
-        try:
-            self.cache = pickle.loads(self.file.read_bytes()) if self.file.is_file() else {}
-        except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as exc:  # written by older code
-            print(f"reading again: {self.file} cannot be used ({type(exc).__name__}: {exc})")
-            self.cache = {}
-        self.ms: list[float] = []
-
-    def read(self, question: str, passages: list, max_tokens: int = 160) -> list:
-        key = (question, max_tokens, tuple((p.text, p.focus) for p in passages))
-        if key not in self.cache:
-            started = time.perf_counter()
-            self.cache[key] = self.reader.read(question, passages, max_tokens)
-            self.ms.append((time.perf_counter() - started) * 1000)
-        return self.cache[key]
-
-    def save(self) -> None:
-        import pickle
-
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.file.write_bytes(pickle.dumps(self.cache))
 
 
 def ranking_weights(weights: dict, **changes):
@@ -335,9 +196,9 @@ def follow_ups(examples, seed: int = 5) -> list[tuple]:
     import random
     import re
 
-    from assistant.text.terms import terms
     from assistant.conversation import Turn, condense_heuristic, is_follow_up
     from assistant.retrieval.fusion import retrieve
+    from assistant.text.terms import terms
 
     squad = c.assistant_for(c.datasets_dir() / "squad2_dev.corpus.jsonl")
     by_paragraph: dict = {}
@@ -392,159 +253,7 @@ def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
     return best, {"conversations": len(conversations), "by context weight": table}
 
 
-# --- answerability --------------------------------------------------------------------------------------
-# relative weight of a group of negatives (default 1): off-corpus questions asked of news articles count three times
-# (with equal weights only 66 % of them were declined, cross-validated; 85 % with this, near-topic 43.7 -> 40.8 %)
-GROUP_WEIGHT = {"off_corpus:news_dev": 3.0}
-
-
-def weight_groups(examples) -> np.ndarray:
-    """The groups that share the weight: the kinds, off-corpus split by the corpus asked (news articles are far
-    harder to tell from an answer than Wikipedia articles on other subjects, and would otherwise count for half
-    as much as the other kinds of negative)."""
-    return np.array([f"{e.kind}:{e.corpus}" if e.kind == "off_corpus" else e.kind for e in examples])
-
-
-def kind_mask(groups: np.ndarray, kind: str) -> np.ndarray:
-    """The examples of one kind, whatever group they weigh in."""
-    return np.char.startswith(groups.astype(str), kind)
-
-
-def sample_weights(groups: np.ndarray) -> np.ndarray:
-    """Answerable examples weigh as much as all the negatives, shared among the groups by `GROUP_WEIGHT`."""
-    w = np.zeros(len(groups))
-    w[groups == "answerable"] = 0.5 / max((groups == "answerable").sum(), 1)
-    negatives = sorted(set(groups) - {"answerable"})
-    total = sum(GROUP_WEIGHT.get(g, 1.0) for g in negatives)
-    for group in negatives:
-        w[groups == group] = 0.5 * GROUP_WEIGHT.get(group, 1.0) / total / max((groups == group).sum(), 1)
-    return w
-
-
-def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=(0.01, 0.02, 0.03, 0.05, 0.08,
-                                                                                   0.1)) -> dict:
-    """Declines per kind at thresholds that decline given shares of the answerable examples (a confidence
-    capped by a failed check sits below every threshold that matters: pass it lowered, e.g. -1)."""
-    out = {}
-    for share in shares:
-        cut = float(np.quantile(conf[y == 1], share))
-        out[f"{share:.2f}"] = {"threshold": round(cut, 4), **{
-            f"{kind}_declined": round(float((conf[kind_mask(kinds, kind)] < cut).mean()), 4)
-            for kind in data.KINDS[1:]}}
-    return out
-
-
-def reliability(conf: np.ndarray, y: np.ndarray, weight: np.ndarray) -> list[dict]:
-    table = []
-    for lo in np.arange(0, 1, 0.1):
-        inside = (conf >= lo) & (conf < lo + 0.1 + (1e-9 if lo >= 0.9 else 0))
-        if inside.any():
-            table.append({"bin": f"{lo:.1f}-{lo + 0.1:.1f}", "examples": int(inside.sum()),
-                          "mean_confidence": round(float(np.average(conf[inside], weights=weight[inside])), 3),
-                          "answerable_share (weighted)": round(float(np.average(y[inside], weights=weight[inside])), 3)})
-    return table
-
-
-def check_confidence(failed: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> float:
-    """The share of the examples failing a necessary check that the documents answer (prior 50/50, as the
-    calibration): what the confidence is capped at when a check fails."""
-    weight = sample_weights(kinds)
-    return float(np.average(y[failed], weights=weight[failed])) if failed.any() else 0.0
-
-
-def decline_threshold(conf: np.ndarray, failed: np.ndarray, target: float) -> float:
-    """The confidence below which, together with the questions failing a necessary check (always declined),
-    `target` of these answerable questions are declined."""
-    rest = np.sort(conf[~failed])
-    budget = int(round(target * len(conf))) - int(failed.sum())
-    return float(rest[budget]) if 0 <= budget < len(rest) else (float(rest[0]) if budget < 0 else 1.0)
-
-
-def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> tuple[dict, np.ndarray, dict]:
-    """Features-only model, cross-validated by article: (model with calibration and thresholds, CV confidence
-    with the failed checks' cap applied, report). The decline threshold declines, with the failed checks,
-    `target` of the answerable examples (cross-validated)."""
-    weight = sample_weights(kinds)
-    cv_z = np.zeros(len(y))
-    for article in sorted(set(articles)):
-        fold = articles == article
-        model = logistic_model(x[~fold], y[~fold], sample_weights(kinds[~fold]), names, l2)
-        cv_z[fold] = z_of(model, x[fold], names)
-    scale, shift = platt(cv_z, y, weight)
-    cv_conf = sigmoid(scale * cv_z + shift)
-    model = logistic_model(x, y, weight, names, l2)
-    model["calibration"] = [scale, shift]
-    decline = decline_threshold(cv_conf[y == 1], failed[y == 1], target)
-    model["decline_threshold"] = round(decline, 4)
-    model["confident_threshold"] = round(max(0.5, decline), 4)
-    cv_conf = np.where(failed, np.minimum(cv_conf, cap), cv_conf)  # what the user is shown
-    report = {"auc": round(auc(cv_conf, y), 4), **{
-        f"auc answerable vs {kind}": round(auc(cv_conf[kind_mask(kinds, kind) | (y == 1)], y[kind_mask(kinds, kind) | (y == 1)]), 4)
-        for kind in data.KINDS[1:]}, "operating_points (share of answerable declined)":
-        operating_points(np.where(failed, -1.0, cv_conf), y, kinds), "reliability": reliability(cv_conf, y, weight)}
-    return model, cv_conf, report
-
-
-CHECK_SETS = [[], ["count"], ["money"], ["date"], ["count", "date"], ["count", "money", "date"]]
-CHECK_OVERRIDES = [float("inf"), 0.0, 2.0, 4.0, 6.0]
-
-
-def negatives_declined(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, threshold: float) -> float:
-    """The mean share declined over the kinds of negative (each kind counts alike)."""
-    return float(np.mean([(conf[kind_mask(kinds, kind)] < threshold).mean() for kind in data.KINDS[1:]]))
-
-
-def still_failed(failed: list[str], kept: list[str], margin: float, override: float, span: str | None) -> bool:
-    """As the answerer decides (`extractive.estimate`): a kept check failed and the reader did not lift it."""
-    from assistant.answering.extractive.answerer import reader_lifts
-
-    failing = [f for f in failed if f in kept]
-    return bool(failing) and not reader_lifts(failing, margin, span, override)
-
-
-def check_candidates(x, y, kinds, articles, names, l2, target, failed_lists, margins, span_texts) -> list[dict]:
-    """Every combination of necessary checks with every reader margin above which they give up their veto: the
-    shares declined (cross-validated) with `target` of the answerable questions declined (`choose_checks` picks)."""
-    table = []
-    for kept in CHECK_SETS:
-        for override in CHECK_OVERRIDES:
-            failed = np.array([still_failed(fl, kept, m, override, span)
-                               for fl, m, span in zip(failed_lists, margins, span_texts)])
-            cap = check_confidence(failed, y, kinds)
-            model, cv_conf, _report = fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap)
-            declined = np.where(failed, -1.0, cv_conf) < model["decline_threshold"]
-            table.append({"checks": kept, "override": override, "cap": round(cap, 4),
-                          "answerable_declined": round(float(declined[y == 1].mean()), 4),
-                          "negatives_declined": round(float(np.mean([declined[kind_mask(kinds, k)].mean()
-                                                                     for k in data.KINDS[1:]])), 4),
-                          **{f"{k}_declined": round(float(declined[kind_mask(kinds, k)].mean()), 4) for k in data.KINDS[1:]}})
-    return table
-
-
-def choose_checks(table: list[dict], keep: tuple[str, ...] = ()) -> dict:
-    """Which necessary checks keep their power to decline, and above which reader margin they give it up: the
-    candidate (`check_candidates`) that declines the most negatives (mean over kinds); a check survives only when
-    it adds declines over fewer checks (ties go to fewer checks). `keep`: checks kept whatever this says
-    (`--keep-checks`); the choice is then made among the combinations holding them, and main() reports what it
-    costs against the free choice."""
-    allowed = [r for r in table if set(keep) <= set(r["checks"])]
-    best = max(allowed, key=lambda r: r["negatives_declined"])
-    return min((r for r in allowed if r["negatives_declined"] >= best["negatives_declined"]),
-               key=lambda r: (len(r["checks"]), -r["override"]))
-
-
-def reader_no_answer(rows, examples, share: float = 0.03) -> float:
-    """The reader margin below which `share` of answerable train questions' gold paragraphs fall: under it, the
-    reader finds no answer in a paragraph (LLM mode labels an answer citing only such paragraphs weak)."""
-    margins = []
-    for e, row in zip(examples, rows):
-        gold = [r.margin for r in row["readings"]
-                if (e.contexts[r.passage].doc_id, e.contexts[r.passage].paragraph) in e.gold]
-        if e.kind == "answerable" and gold:
-            margins.append(max(gold))
-    return round(float(np.quantile(margins, share)), 4) if margins else 0.0
-
-
+# --- the reader's span ------------------------------------------------------------------------------------
 def span_rules(examples, rows, weights, reader) -> dict:
     """Answer quality on train answerable questions with the span chosen by each rule, and with no reader."""
     out = {}
@@ -602,7 +311,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target-declined", type=float, default=0.03,
                         help="share of answerable train questions declined at the decline threshold")
-    parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
+    parser.add_argument("--decline-model", choices=["logistic", "trees"], default="logistic",
+                        help="L2-regularised logistic regression, or boosted trees (fitting.TREES: better on train, "
+                             "worse on dev; not shipped, see assistant/data/answerability.md)")
+    parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the logistic decline model")
     parser.add_argument("--no-reader", action="store_true", help="fit without the reader (as before issue 19)")
     parser.add_argument("--no-soft-coverage", action="store_true", help="leave out the soft-coverage feature")
     parser.add_argument("--passages", type=int, default=4, help="paragraphs the reader reads")
@@ -652,14 +364,18 @@ def main() -> None:
     failed_lists = [checks_failed(r["q"].asked, r["lexical"]) for r in rows]
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
     span_texts = [r["found"].text if r["found"] is not None else None for r in rows]
-    check_table = check_candidates(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
+    if args.decline_model == "trees":
+        fit = partial(fit_trees, names=names, **TREES)
+    else:
+        fit = partial(logistic_model, names=names, l2=args.l2)
+    check_table = check_candidates(x, y, groups, articles, names, fit, args.target_declined, failed_lists,
                                    margins, span_texts)
     checks, free = choose_checks(check_table, tuple(args.keep_checks)), choose_checks(check_table)
     print("checks", json.dumps(checks), "free choice", json.dumps(free))
     failed = np.array([still_failed(fl, checks["checks"], m, checks["override"], span)
                        for fl, m, span in zip(failed_lists, margins, span_texts)])
     cap = check_confidence(failed, y, groups)
-    features_model, cv_conf, cv_report = fit_answerability(x, y, groups, articles, names, args.l2,
+    features_model, cv_conf, cv_report = fit_answerability(x, y, groups, articles, names, fit,
                                                            args.target_declined, failed, cap)
     answerability = {"check_confidence": round(cap, 4), "checks": checks["checks"],
                      "check_override": checks["override"] if np.isfinite(checks["override"]) else 1e9,
