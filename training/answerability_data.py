@@ -12,6 +12,11 @@ they are asked against; the dev questions (squad2_dev, news_dev) are never read 
                that no SQuAD question here is about: Construction, Ctenophora, Geology, ...).
 - adversarial  SQuAD 2.0's own unanswerable train questions, over the squad2_dev corpus.
 
+With `load(heldout=True)` (tune_answerer's `--heldout-articles`) the questions of the reader's 12 held-out
+squad2_train_large articles are added, asked over the squad2_dev corpus plus those articles (`heldout_set`):
+1,698 answerable, 561 adversarial and their near-topic and off-corpus negatives. Measured, not shipped
+(assistant/data/answerability.md says why).
+
 Why hide instead of re-index: retrieving top_k + (hidden paragraphs) and dropping the hidden ones gives the
 ranking the cut corpus would give, up to BM25's corpus statistics, in milliseconds instead of an index per
 question. benchmarks/declines.py measures on a really cut corpus.
@@ -37,6 +42,7 @@ CACHE_FILE = c.CACHE / "answerability" / "examples.pkl"
 SEED = 13
 QUESTION_ARTICLES = {"1973_oil_crisis", "European_Union_law", "Harvard_University", "Huguenot", "Islamism",
                      "Normans", "Packet_switching", "Yuan_dynasty"}  # the articles squad2 questions are about
+HELDOUT_CORPUS = "squad2_heldout"  # the squad2_dev corpus plus the reader's held-out articles (`heldout_set`)
 
 
 @dataclass
@@ -65,6 +71,43 @@ def other_articles_corpus(folder: Path) -> Path:
     return out
 
 
+def heldout_articles() -> list[str]:
+    """The squad2_train_large articles the reader never trained on (its card, assistant/data/reader.json)."""
+    return json.loads((c.ROOT / "assistant" / "data" / "reader.json").read_text())["heldout"]["articles"]
+
+
+def heldout_set(folder: Path) -> tuple[Path, list[dict]]:
+    """The reader's held-out articles as a second set of train questions: (a corpus file holding the squad2_dev
+    corpus plus those articles, one document each, a SQuAD paragraph a paragraph; their questions, in the form of
+    squad2_train.qa.jsonl). Twelve more articles for the decline model, whose eight would otherwise be all it
+    sees (the reader's features on them are honest: it never trained on them)."""
+    import gzip
+
+    titles = set(heldout_articles())
+    with gzip.open(folder / "squad2_train_large.json.gz", "rt", encoding="utf-8") as fh:
+        articles = [a for a in json.load(fh)["data"] if a["title"] in titles]
+    docs = c.read_jsonl(folder / "squad2_dev.corpus.jsonl")
+    questions = []
+    for article in sorted(articles, key=lambda a: a["title"]):
+        doc_id = f"squad2:{article['title']}"
+        contexts = [" ".join(p["context"].split()) for p in article["paragraphs"]]
+        docs.append({"doc_id": doc_id, "title": article["title"].replace("_", " "), "text": "\n\n".join(contexts),
+                     "source": "squad2_train_large"})
+        for paragraph, context in zip(article["paragraphs"], contexts):
+            for q in paragraph["qas"]:
+                answerable = bool(q["answers"]) and not q.get("is_impossible")
+                questions.append({"id": f"heldout-{q['id']}", "question": q["question"],
+                                  "answers": sorted({a["text"] for a in q["answers"]}) if answerable else [],
+                                  "evidence": [{"doc_id": doc_id, "quote": context}] if answerable else [],
+                                  "answerable": answerable, "meta": {"article": article["title"]}})
+    out = c.CACHE / "answerability" / f"{HELDOUT_CORPUS}.corpus.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+    return out, questions
+
+
 def retrieve_without(assistant, text: str, vector, hidden: set) -> list:
     """The top_k contexts as if the `hidden` paragraphs were not indexed."""
     from assistant.retrieval.fusion import retrieve
@@ -80,14 +123,25 @@ def _folded(text: str) -> str:
     return f" {normalize_answer(text)} "
 
 
-def build(folder: Path) -> list[Example]:
-    questions = c.read_jsonl(folder / "squad2_train.qa.jsonl")
-    squad = c.assistant_for(folder / "squad2_dev.corpus.jsonl")
+def build(folder: Path, heldout: bool = False) -> list[Example]:
     others = c.assistant_for(other_articles_corpus(folder), name="squad2_other")
     news = c.assistant_for(folder / "news_dev.corpus.jsonl")
+    sets = [("squad2_dev", c.assistant_for(folder / "squad2_dev.corpus.jsonl"),
+             c.read_jsonl(folder / "squad2_train.qa.jsonl"))]
+    if heldout:
+        corpus_file, questions = heldout_set(folder)
+        sets.append((HELDOUT_CORPUS, c.assistant_for(corpus_file, name=HELDOUT_CORPUS), questions))
+    rng = random.Random(SEED)
+    out: list[Example] = []
+    for corpus, squad, questions in sets:
+        out += build_set(corpus, squad, questions, others, news, rng)
+    return out
+
+
+def build_set(corpus: str, squad, questions: list[dict], others, news, rng: random.Random) -> list[Example]:
+    """The examples of one set of questions, asked over `squad` (the corpus holding their articles)."""
     texts = [" ".join(q["question"].split()) for q in questions]
     vectors = squad.embedder.embed(texts)  # once: the examples (vectors included) are cached whole by `load`
-    rng = random.Random(SEED)
     out: list[Example] = []
     for q, text, vector in zip(questions, texts, vectors):
         article = q["meta"]["article"]
@@ -97,13 +151,13 @@ def build(folder: Path) -> list[Example]:
 
         if q["answerable"]:
             gold = c.gold_keys(squad, q)
-            out.append(example(1, "answerable", "squad2_dev", retrieve_without(squad, text, vector, set()), gold))
+            out.append(example(1, "answerable", corpus, retrieve_without(squad, text, vector, set()), gold))
             contexts = retrieve_without(squad, text, vector, gold)
             answers = [_folded(a) for a in q["answers"] if _folded(a).strip()]
             if not any(a in _folded(ctx.text) for ctx in contexts for a in answers):
-                out.append(example(0, "near_topic", "squad2_dev", contexts))
+                out.append(example(0, "near_topic", corpus, contexts))
         else:
-            out.append(example(0, "adversarial", "squad2_dev", retrieve_without(squad, text, vector, set())))
+            out.append(example(0, "adversarial", corpus, retrieve_without(squad, text, vector, set())))
         # off-corpus: every question once, against one of the two foreign corpora (alternating at random)
         foreign, name = (news, "news_dev") if rng.random() < 0.5 else (others, "squad2_other")
         out.append(example(0, "off_corpus", name, retrieve_without(foreign, text, vector, set())))
@@ -119,28 +173,35 @@ def idf_for(corpus: str):
         from assistant.text.terms import Idf
 
         folder = c.datasets_dir()
-        assistant = (c.assistant_for(other_articles_corpus(folder), name="squad2_other") if corpus == "squad2_other"
-                     else c.assistant_for(folder / f"{corpus}.corpus.jsonl"))
+        if corpus == "squad2_other":
+            assistant = c.assistant_for(other_articles_corpus(folder), name=corpus)
+        elif corpus == HELDOUT_CORPUS:
+            assistant = c.assistant_for(heldout_set(folder)[0], name=corpus)
+        else:
+            assistant = c.assistant_for(folder / f"{corpus}.corpus.jsonl")
         _IDF[corpus] = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))
     return _IDF[corpus]
 
 
-def load(folder: Path | None = None) -> list[Example]:
-    """The examples, from the cache when the corpora's indexes have not changed since it was written."""
+def load(folder: Path | None = None, heldout: bool = False) -> list[Example]:
+    """The examples, from the cache when the corpora's indexes have not changed since it was written. `heldout`:
+    add the questions of the reader's held-out articles (`heldout_set`; tune_answerer's `--heldout-articles`)."""
     folder = folder or c.require("squad2_train.qa.jsonl", "squad2_dev.corpus.jsonl", "news_dev.corpus.jsonl")
-    key = {"train": (folder / "squad2_train.qa.jsonl").stat().st_size, "seed": SEED}
-    if CACHE_FILE.is_file():
+    key = {"train": (folder / "squad2_train.qa.jsonl").stat().st_size, "seed": SEED,
+           "heldout": heldout_articles() if heldout else None}
+    cache_file = CACHE_FILE.with_name("examples-heldout.pkl") if heldout else CACHE_FILE
+    if cache_file.is_file():
         try:
-            with CACHE_FILE.open("rb") as fh:
+            with cache_file.open("rb") as fh:
                 cached = pickle.load(fh)
         except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as exc:  # written by older code
-            print(f"rebuilding {CACHE_FILE} ({type(exc).__name__}: {exc})")
+            print(f"rebuilding {cache_file} ({type(exc).__name__}: {exc})")
             cached = {}
         if cached.get("key") == key:
             return [Example(**fields) for fields in cached["examples"]]
-    examples = build(folder)
-    CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with CACHE_FILE.open("wb") as fh:
+    examples = build(folder, heldout)
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    with cache_file.open("wb") as fh:
         pickle.dump({"key": key, "examples": [vars(e) for e in examples]}, fh)  # plain dicts: any importer reads them
     return examples
 
