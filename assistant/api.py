@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import time
-from functools import cached_property
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
