@@ -43,6 +43,7 @@ SEED = 13
 QUESTION_ARTICLES = {"1973_oil_crisis", "European_Union_law", "Harvard_University", "Huguenot", "Islamism",
                      "Normans", "Packet_switching", "Yuan_dynasty"}  # the articles squad2 questions are about
 HELDOUT_CORPUS = "squad2_heldout"  # the squad2_dev corpus plus the reader's held-out articles (`heldout_set`)
+HELDOUT_CORPUS_FILE = c.CACHE / "answerability" / f"{HELDOUT_CORPUS}.corpus.jsonl"
 
 
 @dataclass
@@ -100,12 +101,11 @@ def heldout_set(folder: Path) -> tuple[Path, list[dict]]:
                                   "answers": sorted({a["text"] for a in q["answers"]}) if answerable else [],
                                   "evidence": [{"doc_id": doc_id, "quote": context}] if answerable else [],
                                   "answerable": answerable, "meta": {"article": article["title"]}})
-    out = c.CACHE / "answerability" / f"{HELDOUT_CORPUS}.corpus.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    HELDOUT_CORPUS_FILE.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
-    return out, questions
+    if not HELDOUT_CORPUS_FILE.is_file() or HELDOUT_CORPUS_FILE.read_text(encoding="utf-8") != text:
+        HELDOUT_CORPUS_FILE.write_text(text, encoding="utf-8")
+    return HELDOUT_CORPUS_FILE, questions
 
 
 def retrieve_without(assistant, text: str, vector, hidden: set) -> list:
@@ -175,8 +175,9 @@ def idf_for(corpus: str):
         folder = c.datasets_dir()
         if corpus == "squad2_other":
             assistant = c.assistant_for(other_articles_corpus(folder), name=corpus)
-        elif corpus == HELDOUT_CORPUS:
-            assistant = c.assistant_for(heldout_set(folder)[0], name=corpus)
+        elif corpus == HELDOUT_CORPUS:  # written by `heldout_set` when its examples were built
+            corpus_file = HELDOUT_CORPUS_FILE if HELDOUT_CORPUS_FILE.is_file() else heldout_set(folder)[0]
+            assistant = c.assistant_for(corpus_file, name=corpus)
         else:
             assistant = c.assistant_for(folder / f"{corpus}.corpus.jsonl")
         _IDF[corpus] = assistant.index.derived("idf", lambda mirror: Idf(mirror.texts))

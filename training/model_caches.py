@@ -1,6 +1,5 @@
 """Disk caches of the slow model passes the answerer's fitting repeats (training/tune_answerer.py): soft coverage
-(MiniLM token vectors) and the reader's readings. A feature experiment should take seconds, not the minutes of a
-model pass over 6,000 examples; the reader's cache is keyed by the model file's hash, so a new reader reads again."""
+(MiniLM token vectors) and the reader's readings."""
 
 from __future__ import annotations
 

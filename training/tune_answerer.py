@@ -52,7 +52,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +72,7 @@ from training.decline_model import (  # noqa: E402
     still_failed,
     weight_groups,
 )
-from training.fitting import TREES, fit_trees, listwise_model, logistic_model  # noqa: E402
+from training.fitting import listwise_model  # noqa: E402
 from training.model_caches import CachedCoverage, CachedReader  # noqa: E402
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
@@ -311,10 +310,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target-declined", type=float, default=0.03,
                         help="share of answerable train questions declined at the decline threshold")
-    parser.add_argument("--decline-model", choices=["logistic", "trees"], default="logistic",
-                        help="L2-regularised logistic regression, or boosted trees (fitting.TREES: better on train, "
-                             "worse on dev; not shipped, see assistant/data/answerability.md)")
-    parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the logistic decline model")
+    parser.add_argument("--l2", type=float, default=1.0, help="L2 strength of the answerability model")
     parser.add_argument("--no-reader", action="store_true", help="fit without the reader (as before issue 19)")
     parser.add_argument("--no-soft-coverage", action="store_true", help="leave out the soft-coverage feature")
     parser.add_argument("--passages", type=int, default=4, help="paragraphs the reader reads")
@@ -367,18 +363,14 @@ def main() -> None:
     failed_lists = [checks_failed(r["q"].asked, r["lexical"]) for r in rows]
     margins = (x[:, names.index("reader_margin")] if reader is not None else np.full(len(rows), -np.inf))
     span_texts = [r["found"].text if r["found"] is not None else None for r in rows]
-    if args.decline_model == "trees":
-        fit = partial(fit_trees, names=names, **TREES)
-    else:
-        fit = partial(logistic_model, names=names, l2=args.l2)
-    check_table = check_candidates(x, y, groups, articles, names, fit, args.target_declined, failed_lists,
+    check_table = check_candidates(x, y, groups, articles, names, args.l2, args.target_declined, failed_lists,
                                    margins, span_texts)
     checks, free = choose_checks(check_table, tuple(args.keep_checks)), choose_checks(check_table)
     print("checks", json.dumps(checks), "free choice", json.dumps(free))
     failed = np.array([still_failed(fl, checks["checks"], m, checks["override"], span)
                        for fl, m, span in zip(failed_lists, margins, span_texts)])
     cap = check_confidence(failed, y, groups)
-    features_model, cv_conf, cv_report = fit_answerability(x, y, groups, articles, names, fit,
+    features_model, cv_conf, cv_report = fit_answerability(x, y, groups, articles, names, args.l2,
                                                            args.target_declined, failed, cap)
     answerability = {"check_confidence": round(cap, 4), "checks": checks["checks"],
                      "check_override": checks["override"] if np.isfinite(checks["override"]) else 1e9,

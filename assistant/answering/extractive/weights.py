@@ -38,34 +38,11 @@ class ComposeOptions(_Strict):
     span_other_paragraphs: float  # 0: an answer whose first sentence holds the span cites that paragraph alone
 
 
-class Tree(_Strict):
-    """One regression tree of the decline model, as parallel lists over its nodes: node i tests `feature[i]` (None at
-    a leaf), a question goes to `left[i]` when that feature is <= `threshold[i]`, else to `right[i]`; a leaf adds
-    `value[i]` to the score."""
-
-    feature: list[str | None]
-    threshold: list[float]
-    left: list[int]
-    right: list[int]
-    value: list[float]
-
-    def output(self, features: dict[str, float]) -> float:
-        node = 0
-        while (name := self.feature[node]) is not None:
-            node = self.left[node] if features.get(name, 0.0) <= self.threshold[node] else self.right[node]
-        return self.value[node]
-
-
 class DeclineModel(LinearScorer):
-    """The decline model: a calibrated score with its two fitted operating points. The score is the LinearScorer's
-    plus the outputs of boosted `trees` (training/fitting.py `fit_trees`; none when the model is linear)."""
+    """The decline model: a calibrated LinearScorer with its two fitted operating points."""
 
-    trees: list[Tree]
     decline_threshold: float
     confident_threshold: float
-
-    def score(self, features: dict[str, float]) -> float:
-        return super().score(features) + sum(tree.output(features) for tree in self.trees)
 
 
 class AnswerabilityWeights(_Strict):
