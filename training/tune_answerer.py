@@ -7,7 +7,8 @@ Data: ../shared/datasets/squad2_train.qa.jsonl and what training/answerability_d
 ones). The dev sets (squad2_dev, news_dev) are never read here: benchmarks/declines.py reports on them. The reader
 (assistant/data/reader.onnx) was trained on other SQuAD train articles (training/, assistant/data/reader.md).
 Everything goes through the answerer's own code (`assistant.answering.extractive.answerer`, `.answerability`, `.spans`).
-Here: the ranking, follow-up, span and composition fits and the run; the decline model, its necessary checks and its
+Here: the ranking, span and composition fits and the run; the follow-up conversations and their weight in
+`follow_ups.py`; the decline model, its necessary checks and its
 reports in `decline_model.py`; the numpy models in `fitting.py`; the disk caches of the slow passes in
 `model_caches.py`.
 
@@ -73,6 +74,7 @@ from training.decline_model import (  # noqa: E402
     weight_groups,
 )
 from training.fitting import listwise_model  # noqa: E402
+from training.follow_ups import choose_context_weight, follow_ups  # noqa: E402
 from training.model_caches import CachedCoverage, CachedReader  # noqa: E402
 
 WEIGHTS_OUT = c.ROOT / "assistant" / "data" / "answerer.json"
@@ -186,72 +188,6 @@ def choose_compose(examples, rows, max_sentences: int) -> tuple[dict, dict]:
                                                                "min_new_coverage": -1.0}, max_sentences)}
 
 
-def follow_ups(examples, seed: int = 5) -> list[tuple]:
-    """Two-turn conversations made from pairs of answerable train questions on one gold paragraph: the second
-    question's words that the first also has are replaced by "it" ("When did the 1973 oil crisis begin?" after
-    "Why did the oil crisis start?" becomes "When did the 1973 it begin?"), as a user leans on the earlier
-    turn; it is then rewritten and retrieved as the assistant does (`chat.condense_heuristic`). Crude English,
-    but the thing asked is the second question's and the topic is carried by the first."""
-    import random
-    import re
-
-    from assistant.conversation import Turn, condense_heuristic, is_follow_up
-    from assistant.retrieval.fusion import retrieve
-    from assistant.text.terms import terms
-
-    squad = c.assistant_for(c.datasets_dir() / "squad2_dev.corpus.jsonl")
-    by_paragraph: dict = {}
-    for e in examples:
-        if e.kind == "answerable" and e.corpus == "squad2_dev":  # the corpus `squad` retrieves from
-            for key in e.gold:
-                by_paragraph.setdefault(key, []).append(e)
-    rng = random.Random(seed)
-    out = []
-    for _, group in sorted(by_paragraph.items()):
-        for _ in range(2 if len(group) > 1 else 0):
-            first, second = rng.sample(group, 2)
-            shared = set(terms(first.question)) & set(terms(second.question))
-            tokens, replaced = [], False
-            for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*|[^\sA-Za-z0-9]", second.question):
-                stem = terms(token)
-                if stem and stem[0] in shared:
-                    tokens += [] if replaced else ["it"]
-                    replaced = True
-                else:
-                    tokens.append(token)
-                    replaced = replaced and not stem
-            follow = re.sub(r"\s+([?.,;:!])", r"\1", " ".join(tokens))
-            if not shared or not is_follow_up(follow) or not terms(follow):
-                continue
-            question = condense_heuristic(follow, [Turn(role="user", content=first.question)])
-            vector = squad.embedder.embed([question.text])[0]
-            s = squad.settings
-            out.append((second, question, vector,
-                        retrieve(squad.index, question.text, vector, s.top_k, s.candidates, s.rrf_k)))
-    return out
-
-
-def choose_context_weight(conversations, weights: dict) -> tuple[float, dict]:
-    """The weight of a follow-up's carried terms that best puts the second question's answer in the first quoted
-    sentence, from the right paragraph (the sum of the two rates)."""
-    from assistant.answering.extractive.ranking import QuestionTerms, score_sentences
-    from assistant.evaluation.metrics import answer_match
-
-    idf = data.idf_for("squad2_dev")
-    table = {}
-    for weight in (0.25, 0.35, 0.5, 0.75, 1.0):
-        first = cited = 0
-        typed = ranking_weights(weights, context_weight=weight)
-        for second, question, vector, contexts in conversations:
-            ranked = score_sentences(QuestionTerms.of(question, weight), vector, contexts, None, idf, typed)
-            first += bool(ranked) and answer_match(ranked[0].text, second.answers)
-            cited += bool(ranked) and (ranked[0].context.doc_id, ranked[0].context.paragraph) in second.gold
-        table[weight] = {"answer_in_first_sentence": round(first / len(conversations), 4),
-                         "first_sentence_from_gold_paragraph": round(cited / len(conversations), 4)}
-    best = max(table, key=lambda w: sum(table[w].values()))
-    return best, {"conversations": len(conversations), "by context weight": table}
-
-
 # --- the reader's span ------------------------------------------------------------------------------------
 def span_rules(examples, rows, weights, reader) -> dict:
     """Answer quality on train answerable questions with the span chosen by each rule, and with no reader."""
@@ -340,7 +276,8 @@ def main() -> None:
     weights = {"prefilter": {"weights": prefilter}, "prefilter_keep": 0,
                "reader": {"passages": args.passages, "max_tokens": args.max_tokens, "rule": args.rule,
                           "sentence_weight": 0.0}}
-    weights["context_weight"], follow_report = choose_context_weight(follow_ups(examples), weights)
+    weights["context_weight"], follow_report = choose_context_weight(
+        follow_ups(examples), lambda weight: ranking_weights(weights, context_weight=weight))
     print("follow-ups", json.dumps(follow_report))
     span_report = {}
     if reader is not None:
