@@ -172,7 +172,6 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    rng = random.Random(SEED)
     articles = load(args.data)
     order = sorted(range(len(articles)), key=lambda i: articles[i]["title"])
     heldout = set(random.Random(SEED).sample(order, HELDOUT_ARTICLES))
@@ -181,8 +180,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {"data": str(args.data.name), "md5": md5(args.data), "seed": SEED,
                "heldout_articles": sorted(a["title"] for a in held)}
-    for name, part in (("train", train), ("heldout", held)):
-        examples = build(part, rng)
+    for name, part, rng in (("train", train, random.Random(SEED)), ("heldout", held, random.Random(SEED + 1))):
+        examples = build(part, rng)  # a stream per part: a change to one part leaves the other's draws alone
         rng.shuffle(examples)
         with open(args.out / f"examples.{name}.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(example, ensure_ascii=False) + "\n" for example in examples)
