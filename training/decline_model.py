@@ -24,7 +24,8 @@ def weight_groups(examples) -> np.ndarray:
 
 
 def kind_mask(groups: np.ndarray, kind: str) -> np.ndarray:
-    """The examples of one kind, whatever group they weigh in."""
+    """The examples of one kind, whatever group they weigh in (the functions below take the groups of
+    `weight_groups`, which `sample_weights` needs, and find the kinds through this)."""
     return np.char.startswith(groups.astype(str), kind)
 
 
@@ -39,7 +40,7 @@ def sample_weights(groups: np.ndarray) -> np.ndarray:
     return w
 
 
-def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=(0.01, 0.02, 0.03, 0.05, 0.08,
+def operating_points(conf: np.ndarray, y: np.ndarray, groups: np.ndarray, shares=(0.01, 0.02, 0.03, 0.05, 0.08,
                                                                                    0.1)) -> dict:
     """Declines per kind at thresholds that decline given shares of the answerable examples (a confidence
     capped by a failed check sits below every threshold that matters: pass it lowered, e.g. -1)."""
@@ -47,7 +48,7 @@ def operating_points(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, shares=
     for share in shares:
         cut = float(np.quantile(conf[y == 1], share))
         out[f"{share:.2f}"] = {"threshold": round(cut, 4), **{
-            f"{kind}_declined": round(float((conf[kind_mask(kinds, kind)] < cut).mean()), 4)
+            f"{kind}_declined": round(float((conf[kind_mask(groups, kind)] < cut).mean()), 4)
             for kind in data.KINDS[1:]}}
     return out
 
@@ -63,10 +64,10 @@ def reliability(conf: np.ndarray, y: np.ndarray, weight: np.ndarray) -> list[dic
     return table
 
 
-def check_confidence(failed: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> float:
+def check_confidence(failed: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     """The share of the examples failing a necessary check that the documents answer (prior 50/50, as the
     calibration): what the confidence is capped at when a check fails."""
-    weight = sample_weights(kinds)
+    weight = sample_weights(groups)
     return float(np.average(y[failed], weights=weight[failed])) if failed.any() else 0.0
 
 
@@ -78,15 +79,15 @@ def decline_threshold(conf: np.ndarray, failed: np.ndarray, target: float) -> fl
     return float(rest[budget]) if 0 <= budget < len(rest) else (float(rest[0]) if budget < 0 else 1.0)
 
 
-def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> tuple[dict, np.ndarray, dict]:
+def fit_answerability(x, y, groups, articles, names, l2, target, failed, cap) -> tuple[dict, np.ndarray, dict]:
     """The decline model, cross-validated by article: (model with calibration and thresholds, CV confidence
     with the failed checks' cap applied, report). The decline threshold declines, with the failed checks,
     `target` of the answerable examples (cross-validated)."""
-    weight = sample_weights(kinds)
+    weight = sample_weights(groups)
     cv_z = np.zeros(len(y))
     for article in sorted(set(articles)):
         fold = articles == article
-        model = logistic_model(x[~fold], y[~fold], sample_weights(kinds[~fold]), names, l2)
+        model = logistic_model(x[~fold], y[~fold], sample_weights(groups[~fold]), names, l2)
         cv_z[fold] = z_of(model, x[fold], names)
     scale, shift = platt(cv_z, y, weight)
     cv_conf = sigmoid(scale * cv_z + shift)
@@ -97,9 +98,9 @@ def fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap) -> 
     model["confident_threshold"] = round(max(0.5, decline), 4)
     cv_conf = np.where(failed, np.minimum(cv_conf, cap), cv_conf)  # what the user is shown
     report = {"auc": round(auc(cv_conf, y), 4), **{
-        f"auc answerable vs {kind}": round(auc(cv_conf[kind_mask(kinds, kind) | (y == 1)], y[kind_mask(kinds, kind) | (y == 1)]), 4)
+        f"auc answerable vs {kind}": round(auc(cv_conf[kind_mask(groups, kind) | (y == 1)], y[kind_mask(groups, kind) | (y == 1)]), 4)
         for kind in data.KINDS[1:]}, "operating_points (share of answerable declined)":
-        operating_points(np.where(failed, -1.0, cv_conf), y, kinds), "reliability": reliability(cv_conf, y, weight)}
+        operating_points(np.where(failed, -1.0, cv_conf), y, groups), "reliability": reliability(cv_conf, y, weight)}
     return model, cv_conf, report
 
 
@@ -107,9 +108,9 @@ CHECK_SETS = [[], ["count"], ["money"], ["date"], ["count", "date"], ["count", "
 CHECK_OVERRIDES = [float("inf"), 0.0, 2.0, 4.0, 6.0]
 
 
-def negatives_declined(conf: np.ndarray, y: np.ndarray, kinds: np.ndarray, threshold: float) -> float:
+def negatives_declined(conf: np.ndarray, y: np.ndarray, groups: np.ndarray, threshold: float) -> float:
     """The mean share declined over the kinds of negative (each kind counts alike)."""
-    return float(np.mean([(conf[kind_mask(kinds, kind)] < threshold).mean() for kind in data.KINDS[1:]]))
+    return float(np.mean([(conf[kind_mask(groups, kind)] < threshold).mean() for kind in data.KINDS[1:]]))
 
 
 def still_failed(failed: list[str], kept: list[str], margin: float, override: float, span: str | None) -> bool:
@@ -120,7 +121,7 @@ def still_failed(failed: list[str], kept: list[str], margin: float, override: fl
     return bool(failing) and not reader_lifts(failing, margin, span, override)
 
 
-def check_candidates(x, y, kinds, articles, names, l2, target, failed_lists, margins, span_texts) -> list[dict]:
+def check_candidates(x, y, groups, articles, names, l2, target, failed_lists, margins, span_texts) -> list[dict]:
     """Every combination of necessary checks with every reader margin above which they give up their veto: the
     shares declined (cross-validated) with `target` of the answerable questions declined (`choose_checks` picks)."""
     table = []
@@ -128,14 +129,14 @@ def check_candidates(x, y, kinds, articles, names, l2, target, failed_lists, mar
         for override in CHECK_OVERRIDES:
             failed = np.array([still_failed(fl, kept, m, override, span)
                                for fl, m, span in zip(failed_lists, margins, span_texts)])
-            cap = check_confidence(failed, y, kinds)
-            model, cv_conf, _report = fit_answerability(x, y, kinds, articles, names, l2, target, failed, cap)
+            cap = check_confidence(failed, y, groups)
+            model, cv_conf, _report = fit_answerability(x, y, groups, articles, names, l2, target, failed, cap)
             threshold, shown = model["decline_threshold"], np.where(failed, -1.0, cv_conf)
             declined = shown < threshold
             table.append({"checks": kept, "override": override, "cap": round(cap, 4),
                           "answerable_declined": round(float(declined[y == 1].mean()), 4),
-                          "negatives_declined": round(negatives_declined(shown, y, kinds, threshold), 4),
-                          **{f"{k}_declined": round(float(declined[kind_mask(kinds, k)].mean()), 4) for k in data.KINDS[1:]}})
+                          "negatives_declined": round(negatives_declined(shown, y, groups, threshold), 4),
+                          **{f"{k}_declined": round(float(declined[kind_mask(groups, k)].mean()), 4) for k in data.KINDS[1:]}})
     return table
 
 
